@@ -1,0 +1,206 @@
+/*
+ * cli_util.c - option helpers shared by the subcommands: durations,
+ * files, passwords, output (see cli.h).
+ */
+#include "cli/cli.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+int
+cli_usage_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "mailvet %s: ", cmd);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry 'mailvet %s --help'.\n", cmd);
+	return EXIT_USAGE;
+}
+
+int
+cli_parse_duration(const char *text, uint64_t *ms)
+{
+	double v = 0, scale = 1000.0, frac = 0.1;
+	const char *p = text;
+	int digits = 0, dot = 0;
+
+	for (; *p; p++) {
+		if (*p >= '0' && *p <= '9') {
+			if (dot) {
+				v += (*p - '0') * frac;
+				frac /= 10;
+			} else
+				v = v * 10 + (*p - '0');
+			digits++;
+		} else if (*p == '.' && !dot)
+			dot = 1;
+		else
+			break;
+	}
+	if (digits == 0)
+		return -1;
+	if (strcmp(p, "ms") == 0)
+		scale = 1.0;
+	else if (strcmp(p, "s") == 0 || *p == '\0')
+		scale = 1000.0;
+	else if (strcmp(p, "m") == 0 || strcmp(p, "min") == 0)
+		scale = 60000.0;
+	else if (strcmp(p, "h") == 0)
+		scale = 3600000.0;
+	else
+		return -1;
+	v *= scale;
+	/* A timeout of 0 or over a day is a typing error, not a wish. */
+	if (v < 1 || v > 86400000.0)
+		return -1;
+	*ms = (uint64_t)v;
+	return 0;
+}
+
+int
+cli_read_file(const char *path, size_t max, struct buf *out, char *why,
+    size_t whysz)
+{
+	char chunk[65536];
+	int fd, close_fd = 1;
+	ssize_t n;
+
+	if (strcmp(path, "-") == 0) {
+		fd = STDIN_FILENO;
+		close_fd = 0;
+	} else if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		snprintf(why, whysz, "cannot open %s: %s", path,
+		    strerror(errno));
+		return -1;
+	}
+	buf_init(out, max);
+	while ((n = read(fd, chunk, sizeof(chunk))) != 0) {
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 || buf_append(out, chunk, (size_t)n) == -1) {
+			if (n == -1)
+				snprintf(why, whysz, "cannot read %s: %s", path,
+				    strerror(errno));
+			else
+				snprintf(why, whysz, "%s is larger than %zu "
+				    "bytes", path, max);
+			if (close_fd)
+				close(fd);
+			buf_free(out);
+			return -1;
+		}
+	}
+	if (close_fd)
+		close(fd);
+	if (out->data == NULL)
+		buf_append(out, "", 0);
+	return 0;
+}
+
+static void
+strip_newline(struct buf *b)
+{
+	if (b->len && b->data[b->len - 1] == '\n')
+		b->data[--b->len] = '\0';
+	if (b->len && b->data[b->len - 1] == '\r')
+		b->data[--b->len] = '\0';
+}
+
+static int
+prompt_password(const char *user, struct buf *out, char *why, size_t whysz)
+{
+	struct termios old, quiet;
+	char line[1024];
+	FILE *tty;
+	int restored = 0;
+
+	if ((tty = fopen("/dev/tty", "r+")) == NULL) {
+		snprintf(why, whysz, "no password: give --password-file or "
+		    "set MAILVET_PASSWORD (there is no terminal to ask on)");
+		return -1;
+	}
+	fprintf(tty, "Password for %s: ", user);
+	fflush(tty);
+	if (tcgetattr(fileno(tty), &old) == 0) {
+		quiet = old;
+		quiet.c_lflag &= ~(tcflag_t)ECHO;
+		tcsetattr(fileno(tty), TCSAFLUSH, &quiet);
+		restored = 1;
+	}
+	if (fgets(line, sizeof(line), tty) == NULL)
+		line[0] = '\0';
+	if (restored)
+		tcsetattr(fileno(tty), TCSAFLUSH, &old);
+	fprintf(tty, "\n");
+	fclose(tty);
+	buf_append_str(out, line);
+	explicit_bzero(line, sizeof(line));
+	strip_newline(out);
+	return 0;
+}
+
+int
+cli_read_password(const char *file, const char *user, struct buf *out,
+    char *why, size_t whysz)
+{
+	const char *env = getenv("MAILVET_PASSWORD");
+
+	if (file) {
+		if (cli_read_file(file, 4096, out, why, whysz) == -1)
+			return -1;
+		strip_newline(out);
+		return 0;
+	}
+	buf_init(out, 4096);
+	if (env) {
+		buf_append_str(out, env);
+		return 0;
+	}
+	return prompt_password(user, out, why, whysz);
+}
+
+int
+cli_output(const struct report *rep, int json, int transcript, int verbose,
+    const char *color)
+{
+	struct render_opts o;
+	struct buf out;
+	int r;
+
+	memset(&o, 0, sizeof(o));
+	o.transcript = transcript;
+	o.verbose = verbose;
+	if (color == NULL || strcmp(color, "auto") == 0)
+		o.color = isatty(STDOUT_FILENO) && getenv("NO_COLOR") == NULL;
+	else
+		o.color = strcmp(color, "always") == 0;
+	buf_init(&out, 0);
+	r = json ? report_render_json(rep, &o, &out) :
+	    report_render_text(rep, &o, &out);
+	if (r == -1) {
+		fprintf(stderr, "mailvet: cannot render the report (out of "
+		    "memory)\n");
+		buf_free(&out);
+		return EXIT_INTERNAL;
+	}
+	fwrite(out.data, 1, out.len, stdout);
+	fflush(stdout);
+	buf_free(&out);
+	return (int)report_exit_code(rep);
+}
+
+void
+cli_hostname(char *out, size_t outsz)
+{
+	if (gethostname(out, outsz) != 0 || out[0] == '\0')
+		snprintf(out, outsz, "localhost");
+	out[outsz - 1] = '\0';
+}

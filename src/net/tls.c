@@ -1,0 +1,546 @@
+/*
+ * tls.c - TLS client over memory BIOs (see tls.h).
+ *
+ * The socket never touches OpenSSL: ciphertext is fed in with
+ * tls_client_feed() and drained with tls_client_drain().  Verification
+ * failures are recorded by a callback that lets the handshake finish, so
+ * that a bad certificate can still be shown to the user.
+ */
+#include "net/tls.h"
+
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct tls_client {
+	SSL_CTX *ctx;
+	SSL *ssl;
+	BIO *rbio; /* network -> OpenSSL */
+	BIO *wbio; /* OpenSSL -> network */
+	int insecure;
+	long first_verify_error; /* first failure seen, X509_V_OK if none */
+	char server_name[256];
+};
+
+static int tls_ex_index = -1;
+static CRYPTO_ONCE tls_once = CRYPTO_ONCE_STATIC_INIT;
+
+static void
+tls_init_once(void)
+{
+	tls_ex_index = SSL_get_ex_new_index(0, "mailvet", NULL, NULL, NULL);
+}
+
+/* Describe the most recent OpenSSL error queue entry in err. */
+static int
+tls_fail(struct mv_error *err, const char *what)
+{
+	unsigned long e = ERR_get_error();
+	char reason[256];
+
+	if (e == 0)
+		return mv_error_set(err, MV_ERR_TLS, "%s", what);
+	ERR_error_string_n(e, reason, sizeof(reason));
+	ERR_clear_error();
+	return mv_error_set(err, MV_ERR_TLS, "%s: %s", what, reason);
+}
+
+/* Keep the first verification failure but never abort the handshake:
+ * the decision to continue is the caller's (--insecure). */
+static int
+tls_verify_cb(int ok, X509_STORE_CTX *store)
+{
+	SSL *ssl = X509_STORE_CTX_get_ex_data(store,
+	    SSL_get_ex_data_X509_STORE_CTX_idx());
+	struct tls_client *t = ssl ? SSL_get_ex_data(ssl, tls_ex_index) : NULL;
+
+	if (!ok && t != NULL && t->first_verify_error == X509_V_OK)
+		t->first_verify_error = X509_STORE_CTX_get_error(store);
+	return 1;
+}
+
+static int
+is_ip_literal(const char *s)
+{
+	unsigned char a[16];
+
+	return inet_pton(AF_INET, s, a) == 1 || inet_pton(AF_INET6, s, a) == 1;
+}
+
+static int
+tls_ctx_setup(struct tls_client *t, const struct tls_config *cfg,
+    struct mv_error *err)
+{
+	if ((t->ctx = SSL_CTX_new(TLS_client_method())) == NULL)
+		return tls_fail(err, "cannot create TLS context");
+	SSL_CTX_set_verify(t->ctx, SSL_VERIFY_PEER, tls_verify_cb);
+	if (cfg->cafile || cfg->capath) {
+		if (!SSL_CTX_load_verify_locations(t->ctx, cfg->cafile,
+			cfg->capath))
+			return tls_fail(err, "cannot load the CA file");
+	} else if (!SSL_CTX_set_default_verify_paths(t->ctx))
+		return tls_fail(err, "cannot load the system trust store");
+	/* Old versions must be reachable when the user asks for them: a
+	 * diagnosis tool that cannot see TLS 1.0 cannot report it. */
+	if (cfg->min_version && cfg->min_version < TLS1_2_VERSION)
+		SSL_CTX_set_security_level(t->ctx, 0);
+	if (cfg->min_version &&
+	    !SSL_CTX_set_min_proto_version(t->ctx, cfg->min_version))
+		return tls_fail(err, "unsupported minimum TLS version");
+	if (cfg->max_version &&
+	    !SSL_CTX_set_max_proto_version(t->ctx, cfg->max_version))
+		return tls_fail(err, "unsupported maximum TLS version");
+	if (cfg->cipher_list &&
+	    !SSL_CTX_set_cipher_list(t->ctx, cfg->cipher_list))
+		return tls_fail(err, "no usable cipher in the cipher list");
+	if (cfg->ciphersuites &&
+	    !SSL_CTX_set_ciphersuites(t->ctx, cfg->ciphersuites))
+		return tls_fail(err, "no usable TLS 1.3 cipher suite");
+	if (cfg->cert_file) {
+		if (SSL_CTX_use_certificate_chain_file(t->ctx,
+			cfg->cert_file) != 1)
+			return tls_fail(err, "cannot load the client certificate");
+		if (SSL_CTX_use_PrivateKey_file(t->ctx,
+			cfg->key_file ? cfg->key_file : cfg->cert_file,
+			SSL_FILETYPE_PEM) != 1)
+			return tls_fail(err, "cannot load the client key");
+	}
+	return 0;
+}
+
+static int
+tls_ssl_setup(struct tls_client *t, const struct tls_config *cfg,
+    struct mv_error *err)
+{
+	X509_VERIFY_PARAM *vp;
+
+	if ((t->ssl = SSL_new(t->ctx)) == NULL)
+		return tls_fail(err, "cannot create TLS session");
+	SSL_set_ex_data(t->ssl, tls_ex_index, t);
+	t->rbio = BIO_new(BIO_s_mem());
+	t->wbio = BIO_new(BIO_s_mem());
+	if (t->rbio == NULL || t->wbio == NULL) {
+		BIO_free(t->rbio);
+		BIO_free(t->wbio);
+		t->rbio = t->wbio = NULL;
+		return tls_fail(err, "cannot create TLS buffers");
+	}
+	/* An empty memory BIO means "try again", not end of file. */
+	BIO_set_mem_eof_return(t->rbio, -1);
+	SSL_set_bio(t->ssl, t->rbio, t->wbio);
+	SSL_set_connect_state(t->ssl);
+	if (cfg->server_name == NULL || cfg->server_name[0] == '\0')
+		return 0;
+	snprintf(t->server_name, sizeof(t->server_name), "%s",
+	    cfg->server_name);
+	vp = SSL_get0_param(t->ssl);
+	if (is_ip_literal(cfg->server_name)) {
+		/* RFC 6066: literal addresses are not sent as SNI. */
+		if (!X509_VERIFY_PARAM_set1_ip_asc(vp, cfg->server_name))
+			return tls_fail(err, "cannot set the address to verify");
+		return 0;
+	}
+	if (!SSL_set_tlsext_host_name(t->ssl, cfg->server_name))
+		return tls_fail(err, "cannot set the server name (SNI)");
+	X509_VERIFY_PARAM_set_hostflags(vp,
+	    X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+	if (!SSL_set1_host(t->ssl, cfg->server_name))
+		return tls_fail(err, "cannot set the host name to verify");
+	return 0;
+}
+
+struct tls_client *
+tls_client_new(const struct tls_config *cfg, struct mv_error *err)
+{
+	struct tls_client *t;
+
+	CRYPTO_THREAD_run_once(&tls_once, tls_init_once);
+	if ((t = calloc(1, sizeof(*t))) == NULL) {
+		mv_error_set(err, MV_ERR_INTERNAL, "out of memory");
+		return NULL;
+	}
+	t->insecure = cfg->insecure;
+	t->first_verify_error = X509_V_OK;
+	if (tls_ctx_setup(t, cfg, err) == -1 ||
+	    tls_ssl_setup(t, cfg, err) == -1) {
+		tls_client_free(t);
+		return NULL;
+	}
+	return t;
+}
+
+void
+tls_client_free(struct tls_client *t)
+{
+	if (t == NULL)
+		return;
+	SSL_free(t->ssl); /* frees both BIOs */
+	SSL_CTX_free(t->ctx);
+	free(t);
+}
+
+int
+tls_client_feed(struct tls_client *t, const void *p, size_t n,
+    struct mv_error *err)
+{
+	while (n > 0) {
+		size_t done = 0;
+
+		if (!BIO_write_ex(t->rbio, p, n, &done))
+			return tls_fail(err, "cannot buffer TLS input");
+		p = (const char *)p + done;
+		n -= done;
+	}
+	return 0;
+}
+
+/* Turn an SSL_get_error() result into an error, or 0 for "retry". */
+static int
+tls_check(struct tls_client *t, int ret, const char *what,
+    struct mv_error *err)
+{
+	int e = SSL_get_error(t->ssl, ret);
+
+	switch (e) {
+	case SSL_ERROR_WANT_READ:
+	case SSL_ERROR_WANT_WRITE:
+		return 0;
+	case SSL_ERROR_ZERO_RETURN:
+		return mv_error_set(err, MV_ERR_CLOSED,
+		    "the server closed the TLS session during %s", what);
+	default:
+		return tls_fail(err, what);
+	}
+}
+
+int
+tls_client_handshake(struct tls_client *t, struct mv_error *err)
+{
+	int ret;
+
+	if (SSL_is_init_finished(t->ssl))
+		return 1;
+	ret = SSL_do_handshake(t->ssl);
+	if (ret == 1)
+		return 1;
+	if (tls_check(t, ret, "the TLS handshake", err) == -1)
+		return -1;
+	return 0;
+}
+
+long
+tls_client_read(struct tls_client *t, struct buf *out, int *eof,
+    struct mv_error *err)
+{
+	char tmp[16384];
+	long total = 0;
+
+	*eof = 0;
+	for (;;) {
+		size_t got = 0;
+		int ret = SSL_read_ex(t->ssl, tmp, sizeof(tmp), &got);
+
+		if (ret == 1) {
+			if (buf_append(out, tmp, got) == -1)
+				return mv_error_set(err, MV_ERR_PROTOCOL,
+				    "the server sent more data than mailvet "
+				    "buffers (%zu bytes)", out->max);
+			total += (long)got;
+			continue;
+		}
+		if (SSL_get_error(t->ssl, ret) == SSL_ERROR_ZERO_RETURN) {
+			*eof = 1;
+			return total;
+		}
+		if (tls_check(t, ret, "reading", err) == -1)
+			return -1;
+		return total;
+	}
+}
+
+int
+tls_client_write(struct tls_client *t, const void *p, size_t n,
+    struct mv_error *err)
+{
+	while (n > 0) {
+		size_t done = 0;
+		int ret = SSL_write_ex(t->ssl, p, n, &done);
+
+		if (ret != 1) {
+			/* Memory BIOs grow, so WANT_WRITE cannot happen;
+			 * anything else is a real failure. */
+			if (tls_check(t, ret, "writing", err) == -1)
+				return -1;
+			return mv_error_set(err, MV_ERR_TLS,
+			    "TLS write could not complete");
+		}
+		p = (const char *)p + done;
+		n -= done;
+	}
+	return 0;
+}
+
+int
+tls_client_drain(struct tls_client *t, struct buf *out)
+{
+	char *p;
+	long n = BIO_get_mem_data(t->wbio, &p);
+
+	if (n <= 0)
+		return 0;
+	if (buf_append(out, p, (size_t)n) == -1)
+		return -1;
+	(void)BIO_reset(t->wbio);
+	return 0;
+}
+
+void
+tls_client_shutdown(struct tls_client *t)
+{
+	if (SSL_is_init_finished(t->ssl))
+		(void)SSL_shutdown(t->ssl);
+	ERR_clear_error();
+}
+
+/* "2026-11-25 13:59:00 UTC" and the time_t of an ASN1_TIME. */
+static void
+tls_format_time(const ASN1_TIME *at, char *out, size_t outsz, time_t *tt)
+{
+	struct tm tm;
+
+	memset(&tm, 0, sizeof(tm));
+	out[0] = '\0';
+	*tt = 0;
+	if (at == NULL || !ASN1_TIME_to_tm(at, &tm))
+		return;
+	strftime(out, outsz, "%Y-%m-%d %H:%M:%S UTC", &tm);
+	*tt = timegm(&tm);
+}
+
+static void
+tls_name_oneline(const X509_NAME *name, char *out, size_t outsz)
+{
+	BIO *b = BIO_new(BIO_s_mem());
+	char *p;
+	long n;
+
+	out[0] = '\0';
+	if (b == NULL)
+		return;
+	X509_NAME_print_ex(b, name, 0,
+	    (XN_FLAG_ONELINE & ~ASN1_STRFLGS_ESC_MSB) | ASN1_STRFLGS_UTF8_CONVERT);
+	n = BIO_get_mem_data(b, &p);
+	if (n > 0)
+		snprintf(out, outsz, "%.*s", (int)n, p);
+	BIO_free(b);
+}
+
+static void
+tls_san_list(X509 *cert, char *out, size_t outsz)
+{
+	GENERAL_NAMES *names;
+	size_t used = 0;
+	int i;
+
+	out[0] = '\0';
+	names = X509_get_ext_d2i(cert, NID_subject_alt_name, NULL, NULL);
+	if (names == NULL)
+		return;
+	for (i = 0; i < sk_GENERAL_NAME_num(names); i++) {
+		const GENERAL_NAME *gn = sk_GENERAL_NAME_value(names, i);
+		char addr[INET6_ADDRSTRLEN] = "";
+		int n = 0;
+
+		if (gn->type == GEN_DNS) {
+			const ASN1_IA5STRING *s = gn->d.dNSName;
+
+			n = snprintf(out + used, outsz - used, "%sDNS:%.*s",
+			    used ? ", " : "", s->length, (const char *)s->data);
+		} else if (gn->type == GEN_IPADD) {
+			const ASN1_OCTET_STRING *s = gn->d.iPAddress;
+
+			if (s->length == 4)
+				inet_ntop(AF_INET, s->data, addr, sizeof(addr));
+			else if (s->length == 16)
+				inet_ntop(AF_INET6, s->data, addr,
+				    sizeof(addr));
+			n = snprintf(out + used, outsz - used, "%sIP:%s",
+			    used ? ", " : "", addr);
+		}
+		if (n < 0 || (size_t)n >= outsz - used)
+			break;
+		used += (size_t)n;
+	}
+	GENERAL_NAMES_free(names);
+}
+
+static void
+tls_cert_fill(X509 *cert, struct tls_cert_info *ci)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0, i;
+	EVP_PKEY *pk;
+	size_t used = 0;
+
+	memset(ci, 0, sizeof(*ci));
+	tls_name_oneline(X509_get_subject_name(cert), ci->subject,
+	    sizeof(ci->subject));
+	tls_name_oneline(X509_get_issuer_name(cert), ci->issuer,
+	    sizeof(ci->issuer));
+	ci->self_issued = X509_NAME_cmp(X509_get_subject_name(cert),
+	    X509_get_issuer_name(cert)) == 0;
+	tls_san_list(cert, ci->san, sizeof(ci->san));
+	tls_format_time(X509_get0_notBefore(cert), ci->not_before,
+	    sizeof(ci->not_before), &ci->not_before_t);
+	tls_format_time(X509_get0_notAfter(cert), ci->not_after,
+	    sizeof(ci->not_after), &ci->not_after_t);
+	if (X509_digest(cert, EVP_sha256(), md, &mdlen)) {
+		for (i = 0; i < mdlen && used + 4 <= sizeof(ci->sha256); i++)
+			used += (size_t)snprintf(ci->sha256 + used,
+			    sizeof(ci->sha256) - used, "%s%02X", i ? ":" : "",
+			    md[i]);
+	}
+	if ((pk = X509_get0_pubkey(cert)) != NULL) {
+		const char *type = "unknown";
+
+		switch (EVP_PKEY_get_base_id(pk)) {
+		case EVP_PKEY_RSA:
+			type = "RSA";
+			break;
+		case EVP_PKEY_EC:
+			type = "EC";
+			break;
+		case EVP_PKEY_ED25519:
+			type = "ED25519";
+			break;
+		case EVP_PKEY_ED448:
+			type = "ED448";
+			break;
+		case EVP_PKEY_DSA:
+			type = "DSA";
+			break;
+		}
+		snprintf(ci->key_type, sizeof(ci->key_type), "%s", type);
+		ci->key_bits = EVP_PKEY_get_bits(pk);
+	}
+	snprintf(ci->sig_alg, sizeof(ci->sig_alg), "%s",
+	    OBJ_nid2ln(X509_get_signature_nid(cert)));
+}
+
+void
+tls_client_info(struct tls_client *t, struct tls_info *info)
+{
+	const SSL_CIPHER *c;
+	STACK_OF(X509) *chain;
+	int group, i;
+
+	memset(info, 0, sizeof(*info));
+	snprintf(info->version, sizeof(info->version), "%s",
+	    SSL_get_version(t->ssl));
+	if ((c = SSL_get_current_cipher(t->ssl)) != NULL) {
+		snprintf(info->cipher, sizeof(info->cipher), "%s",
+		    SSL_CIPHER_get_name(c));
+		info->cipher_bits = SSL_CIPHER_get_bits(c, NULL);
+	}
+	group = SSL_get_negotiated_group(t->ssl);
+	if (group > 0) {
+		const char *g = SSL_group_to_name(t->ssl, group);
+
+		snprintf(info->group, sizeof(info->group), "%s", g ? g : "");
+	}
+	info->session_reused = SSL_session_reused(t->ssl);
+	snprintf(info->server_name, sizeof(info->server_name), "%s",
+	    t->server_name);
+	chain = SSL_get_peer_cert_chain(t->ssl);
+	for (i = 0; chain && i < sk_X509_num(chain) && i < TLS_CHAIN_MAX; i++)
+		tls_cert_fill(sk_X509_value(chain, i), &info->chain[i]);
+	info->chain_len = (size_t)i;
+	info->verify_code = t->first_verify_error;
+	if (info->verify_code == X509_V_OK)
+		info->verify_code = SSL_get_verify_result(t->ssl);
+	if (info->chain_len == 0 && info->verify_code == X509_V_OK)
+		info->verify_code = X509_V_ERR_UNSPECIFIED;
+	info->verified = info->verify_code == X509_V_OK;
+	tls_verify_explain(info->verify_code, info, info->verify_error,
+	    sizeof(info->verify_error));
+}
+
+void
+tls_verify_explain(long code, const struct tls_info *info, char *out,
+    size_t outsz)
+{
+	const struct tls_cert_info *leaf = info->chain_len ? &info->chain[0] :
+	    NULL;
+	const struct tls_cert_info *last = info->chain_len ?
+	    &info->chain[info->chain_len - 1] : NULL;
+
+	out[0] = '\0';
+	if (code == X509_V_OK)
+		return;
+	if (leaf == NULL) {
+		snprintf(out, outsz, "the server sent no certificate");
+		return;
+	}
+	switch (code) {
+	case X509_V_ERR_CERT_HAS_EXPIRED:
+		snprintf(out, outsz, "the certificate expired on %s "
+		    "(subject %s)", leaf->not_after, leaf->subject);
+		break;
+	case X509_V_ERR_CERT_NOT_YET_VALID:
+		snprintf(out, outsz, "the certificate is not valid before %s",
+		    leaf->not_before);
+		break;
+	case X509_V_ERR_HOSTNAME_MISMATCH:
+	case X509_V_ERR_IP_ADDRESS_MISMATCH:
+		snprintf(out, outsz, "the certificate is for %s, not for %s "
+		    "that you connected to", leaf->san[0] ? leaf->san :
+		    leaf->subject, info->server_name);
+		break;
+	case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+		snprintf(out, outsz, "the certificate is self-signed (%s) and "
+		    "not trusted; give it with --cafile if that is intended",
+		    leaf->subject);
+		break;
+	case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
+		snprintf(out, outsz, "the chain ends in a CA that is not "
+		    "trusted (%s); give its certificate with --cafile",
+		    last->subject);
+		break;
+	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
+	case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+		if (info->chain_len == 1)
+			snprintf(out, outsz, "the issuer (%s) is unknown: the "
+			    "server sent no intermediate certificate, or the "
+			    "CA is not trusted (give it with --cafile)",
+			    leaf->issuer);
+		else
+			snprintf(out, outsz, "the issuer (%s) is not "
+			    "trusted; give the CA certificate with --cafile",
+			    last->issuer);
+		break;
+	case X509_V_ERR_EE_KEY_TOO_SMALL:
+	case X509_V_ERR_CA_KEY_TOO_SMALL:
+		snprintf(out, outsz, "a key in the chain is too small "
+		    "(%s %d bits)", leaf->key_type, leaf->key_bits);
+		break;
+	case X509_V_ERR_CA_MD_TOO_WEAK:
+		snprintf(out, outsz, "a certificate is signed with a weak "
+		    "algorithm (%s)", leaf->sig_alg);
+		break;
+	case X509_V_ERR_CERT_REVOKED:
+		snprintf(out, outsz, "the certificate has been revoked");
+		break;
+	default:
+		snprintf(out, outsz, "certificate verification failed: %s",
+		    X509_verify_cert_error_string(code));
+		break;
+	}
+}

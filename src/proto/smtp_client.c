@@ -1,0 +1,1085 @@
+/*
+ * smtp_client.c - event-driven SMTP/LMTP client engine (see
+ * smtp_client.h).
+ *
+ * The session is a state machine driven by complete replies from the
+ * incremental parser.  Envelope commands wait in a small queue of
+ * expected replies, so the same code serves the lock-step dialog and
+ * RFC 2920 pipelining (MAIL, every RCPT and DATA in one write).
+ *
+ * Errors: a rejection (the connection is still sound) ends with a
+ * polite QUIT; protocol violations, timeouts and lost connections end
+ * the session at once.  Either way on_done runs once with res->err set.
+ */
+#include "proto/smtp_client.h"
+
+#include "core/buf.h"
+#include "core/clock.h"
+#include "proto/sasl.h"
+#include "proto/smtp_reply.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define SMTP_DEFAULT_COMMAND_MS 60000
+#define SMTP_CMD_MAX            2048
+
+enum smtp_state {
+	ST_CONNECTING,
+	ST_BANNER,
+	ST_EHLO,
+	ST_HELO,
+	ST_STARTTLS,
+	ST_TLS,
+	ST_EHLO_TLS,
+	ST_AUTH,
+	ST_ENVELOPE,
+	ST_EOD,
+	ST_QUIT,
+	ST_DONE,
+};
+
+enum smtp_cmd { CMD_MAIL, CMD_RCPT, CMD_DATA };
+
+struct smtp_pending {
+	enum smtp_cmd cmd;
+	size_t idx; /* recipient index for CMD_RCPT */
+};
+
+struct smtp_client {
+	struct conn *conn;
+	const struct smtp_client_params *p;
+	struct smtp_client_result *r;
+	struct transcript *tr;
+	smtp_client_done_cb on_done;
+	void *arg;
+	struct smtp_reply_parser parser;
+	struct smtp_reply reply;
+	enum smtp_state st;
+	struct sasl_client *sasl;
+	int sasl_done;
+	int starttls_refused;
+	struct smtp_pending *q; /* nrcpt + 2 entries */
+	size_t qhead, qlen;
+	size_t rcpt_next;       /* next RCPT to send (lock-step) */
+	size_t lmtp_seen;       /* LMTP final replies received */
+	int envelope_failed;    /* drain pipelined replies, then QUIT */
+	uint64_t t_start;
+	uint64_t t_phase[SMTP_PHASE_COUNT];
+	int finished;
+	struct buf out;
+};
+
+static const char *const smtp_phase_names[SMTP_PHASE_COUNT] = {
+	"connect", "tls", "banner", "ehlo", "starttls", "auth", "mail",
+	"rcpt", "data", "end_of_data", "quit",
+};
+
+const char *
+smtp_phase_name(enum smtp_phase ph)
+{
+	return ph < SMTP_PHASE_COUNT ? smtp_phase_names[ph] : "done";
+}
+
+int
+smtp_phase_from_name(const char *name)
+{
+	int i;
+
+	for (i = 0; i < SMTP_PHASE_COUNT; i++)
+		if (strcasecmp(name, smtp_phase_names[i]) == 0)
+			return i;
+	if (strcasecmp(name, "eod") == 0)
+		return SMTP_PHASE_EOD;
+	return -1;
+}
+
+static void smtp_quit(struct smtp_client *s);
+static void smtp_send_ehlo(struct smtp_client *s, enum smtp_state st);
+
+/* --- results ------------------------------------------------------ */
+
+static void
+reply_copy_free(struct smtp_reply_copy *c)
+{
+	free(c->text);
+	c->text = NULL;
+	c->code = 0;
+}
+
+static void
+reply_copy(struct smtp_reply_copy *dst, const struct smtp_reply *rep)
+{
+	struct buf b;
+	size_t i;
+
+	reply_copy_free(dst);
+	dst->code = rep->code;
+	snprintf(dst->enh, sizeof(dst->enh), "%s", rep->enh);
+	buf_init(&b, 0);
+	for (i = 0; i < rep->nlines; i++)
+		buf_printf(&b, "%s%s", i ? "\n" : "", rep->lines[i]);
+	if (b.data == NULL)
+		buf_append(&b, "", 0);
+	dst->text = b.data;
+}
+
+void
+smtp_client_result_free(struct smtp_client_result *r)
+{
+	size_t i;
+
+	if (r == NULL)
+		return;
+	reply_copy_free(&r->banner);
+	reply_copy_free(&r->ehlo);
+	reply_copy_free(&r->starttls);
+	reply_copy_free(&r->auth);
+	reply_copy_free(&r->mail);
+	reply_copy_free(&r->data);
+	reply_copy_free(&r->eod);
+	for (i = 0; i < r->nrcpt; i++) {
+		reply_copy_free(&r->rcpt[i].reply);
+		reply_copy_free(&r->rcpt[i].lmtp);
+	}
+	free(r->rcpt);
+	r->rcpt = NULL;
+	r->nrcpt = 0;
+}
+
+static void
+phase_begin(struct smtp_client *s, enum smtp_phase ph)
+{
+	s->t_phase[ph] = clock_now_us();
+}
+
+static void
+phase_end(struct smtp_client *s, enum smtp_phase ph)
+{
+	s->r->phase_us[ph] = clock_now_us() - s->t_phase[ph];
+	s->r->phase_done |= 1u << ph;
+}
+
+/* --- finishing ---------------------------------------------------- */
+
+static void
+smtp_finish(struct smtp_client *s)
+{
+	struct smtp_client_result *r = s->r;
+
+	if (s->finished)
+		return;
+	s->finished = 1;
+	s->st = ST_DONE;
+	r->total_us = clock_now_us() - s->t_start;
+	if (s->conn) {
+		snprintf(r->peer, sizeof(r->peer), "%s", conn_peer(s->conn));
+		snprintf(r->local, sizeof(r->local), "%s",
+		    conn_local(s->conn));
+		conn_close(s->conn);
+		s->conn = NULL;
+	}
+	s->on_done(s, s->arg);
+}
+
+/* Which phase the session is in, for error reports. */
+static enum smtp_phase
+smtp_current_phase(const struct smtp_client *s)
+{
+	switch (s->st) {
+	case ST_CONNECTING:
+		return SMTP_PHASE_CONNECT;
+	case ST_BANNER:
+		return SMTP_PHASE_BANNER;
+	case ST_EHLO:
+	case ST_HELO:
+	case ST_EHLO_TLS:
+		return SMTP_PHASE_EHLO;
+	case ST_STARTTLS:
+		return SMTP_PHASE_STARTTLS;
+	case ST_TLS:
+		return SMTP_PHASE_TLS;
+	case ST_AUTH:
+		return SMTP_PHASE_AUTH;
+	case ST_ENVELOPE:
+		if (s->qhead < s->qlen) {
+			switch (s->q[s->qhead].cmd) {
+			case CMD_MAIL:
+				return SMTP_PHASE_MAIL;
+			case CMD_RCPT:
+				return SMTP_PHASE_RCPT;
+			case CMD_DATA:
+				return SMTP_PHASE_DATA;
+			}
+		}
+		return SMTP_PHASE_MAIL;
+	case ST_EOD:
+		return SMTP_PHASE_EOD;
+	case ST_QUIT:
+	case ST_DONE:
+		return SMTP_PHASE_QUIT;
+	}
+	return SMTP_PHASE_QUIT;
+}
+
+static void
+smtp_fail_err(struct smtp_client *s, enum smtp_phase ph,
+    const struct mv_error *err)
+{
+	if (s->r->err.cat == MV_ERR_NONE) {
+		s->r->err = *err;
+		s->r->failed_phase = ph;
+	}
+	if (s->tr)
+		transcript_addf(s->tr, TR_ERROR, "%s", err->msg);
+	/* After a refusal the dialog is still in step: say goodbye. */
+	if ((err->cat == MV_ERR_REJECTED || err->cat == MV_ERR_LACKS_FEATURE) &&
+	    s->conn && s->st != ST_QUIT && s->st != ST_DONE) {
+		smtp_quit(s);
+		return;
+	}
+	smtp_finish(s);
+}
+
+static void
+smtp_fail(struct smtp_client *s, enum smtp_phase ph, enum mv_errcat cat,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static void
+smtp_fail(struct smtp_client *s, enum smtp_phase ph, enum mv_errcat cat,
+    const char *fmt, ...)
+{
+	struct mv_error err;
+	va_list ap;
+
+	err.cat = cat;
+	va_start(ap, fmt);
+	vsnprintf(err.msg, sizeof(err.msg), fmt, ap);
+	va_end(ap);
+	smtp_fail_err(s, ph, &err);
+}
+
+/* The reply as one line for messages: "550 5.1.1 <x>: User unknown". */
+static const char *
+reply_summary(const struct smtp_reply_copy *c, char *out, size_t outsz)
+{
+	const char *nl = c->text ? strchr(c->text, '\n') : NULL;
+	int len = nl ? (int)(nl - c->text) : (int)strlen(c->text ? c->text :
+	    "");
+
+	snprintf(out, outsz, "%d %.*s", c->code, len, c->text ? c->text : "");
+	return out;
+}
+
+/* --- sending ------------------------------------------------------ */
+
+/* Arm the reply deadline; a zero timeout means the default, never
+ * "wait forever". */
+static void
+smtp_expect(struct smtp_client *s, uint64_t ms, const char *what)
+{
+	if (s->conn)
+		conn_set_timeout(s->conn, ms ? ms : SMTP_DEFAULT_COMMAND_MS,
+		    what);
+}
+
+/* Append one command line to the output batch; shown is what the
+ * transcript records (the redacted form for secrets). */
+static void
+smtp_queue_line(struct smtp_client *s, const char *line, const char *shown)
+{
+	buf_append_str(&s->out, line);
+	buf_append(&s->out, "\r\n", 2);
+	if (s->tr)
+		transcript_add(s->tr, TR_CLIENT, shown ? shown : line,
+		    strlen(shown ? shown : line));
+}
+
+static void
+smtp_flush(struct smtp_client *s)
+{
+	if (s->out.len && s->conn)
+		conn_write(s->conn, s->out.data, s->out.len);
+	buf_reset(&s->out);
+}
+
+static void
+smtp_send(struct smtp_client *s, const char *line, const char *shown)
+{
+	smtp_queue_line(s, line, shown);
+	smtp_flush(s);
+}
+
+static void
+smtp_quit(struct smtp_client *s)
+{
+	s->st = ST_QUIT;
+	s->r->quit_sent = 1;
+	phase_begin(s, SMTP_PHASE_QUIT);
+	smtp_send(s, "QUIT", NULL);
+	smtp_expect(s, s->p->command_timeout_ms, "the reply to QUIT");
+}
+
+/* --- envelope and data -------------------------------------------- */
+
+static void
+smtp_push(struct smtp_client *s, enum smtp_cmd cmd, size_t idx)
+{
+	s->q[s->qlen].cmd = cmd;
+	s->q[s->qlen].idx = idx;
+	s->qlen++;
+}
+
+static void
+smtp_queue_mail(struct smtp_client *s)
+{
+	const struct smtp_caps *caps = &s->r->caps;
+	char line[SMTP_CMD_MAX];
+	size_t n;
+
+	n = (size_t)snprintf(line, sizeof(line), "MAIL FROM:<%s>",
+	    s->p->mail_from ? s->p->mail_from : "");
+	if ((caps->caps & SMTP_CAP_SIZE) && n < sizeof(line))
+		n += (size_t)snprintf(line + n, sizeof(line) - n, " SIZE=%zu",
+		    s->p->message_len);
+	if (s->p->eight_bit && (caps->caps & SMTP_CAP_8BITMIME) &&
+	    n < sizeof(line))
+		n += (size_t)snprintf(line + n, sizeof(line) - n,
+		    " BODY=8BITMIME");
+	if (s->p->utf8_addresses && (caps->caps & SMTP_CAP_SMTPUTF8) &&
+	    n < sizeof(line))
+		snprintf(line + n, sizeof(line) - n, " SMTPUTF8");
+	phase_begin(s, SMTP_PHASE_MAIL);
+	smtp_queue_line(s, line, NULL);
+	smtp_push(s, CMD_MAIL, 0);
+}
+
+static void
+smtp_queue_rcpt(struct smtp_client *s, size_t i)
+{
+	char line[SMTP_CMD_MAX];
+
+	snprintf(line, sizeof(line), "RCPT TO:<%s>", s->p->rcpt[i]);
+	if (i == 0)
+		phase_begin(s, SMTP_PHASE_RCPT);
+	smtp_queue_line(s, line, NULL);
+	smtp_push(s, CMD_RCPT, i);
+}
+
+static void
+smtp_queue_data(struct smtp_client *s)
+{
+	phase_begin(s, SMTP_PHASE_DATA);
+	smtp_queue_line(s, "DATA", NULL);
+	smtp_push(s, CMD_DATA, 0);
+}
+
+static void
+smtp_begin_envelope(struct smtp_client *s)
+{
+	const struct smtp_client_params *p = s->p;
+	size_t i;
+
+	if (p->nrcpt == 0 || p->quit_after < SMTP_PHASE_MAIL) {
+		smtp_quit(s);
+		return;
+	}
+	s->st = ST_ENVELOPE;
+	s->qhead = s->qlen = 0;
+	smtp_queue_mail(s);
+	if (p->pipelining && (s->r->caps.caps & SMTP_CAP_PIPELINING)) {
+		s->r->pipelined = 1;
+		if (p->quit_after >= SMTP_PHASE_RCPT)
+			for (i = 0; i < p->nrcpt; i++)
+				smtp_queue_rcpt(s, i);
+		s->rcpt_next = p->nrcpt;
+		if (p->quit_after >= SMTP_PHASE_DATA)
+			smtp_queue_data(s);
+	}
+	smtp_flush(s);
+	smtp_expect(s, p->command_timeout_ms, "the reply to MAIL FROM");
+}
+
+static void
+smtp_send_message(struct smtp_client *s)
+{
+	size_t lines = 0, i;
+
+	for (i = 0; i < s->p->message_len; i++)
+		if (s->p->message[i] == '\n')
+			lines++;
+	if (s->tr)
+		transcript_addf(s->tr, TR_CLIENT, "[message: %zu bytes in %zu "
+		    "lines, ending with \".\"]", s->p->message_len, lines);
+	s->st = ST_EOD;
+	s->lmtp_seen = 0;
+	phase_begin(s, SMTP_PHASE_EOD);
+	if (s->conn)
+		conn_write(s->conn, s->p->message, s->p->message_len);
+	smtp_expect(s, s->p->data_timeout_ms, "the reply to the end of data");
+}
+
+/* Next step in lock-step mode, or the end of a pipelined batch. */
+static void
+smtp_envelope_next(struct smtp_client *s)
+{
+	const struct smtp_client_params *p = s->p;
+	struct smtp_client_result *r = s->r;
+	char sum[600];
+
+	if (s->qhead < s->qlen) {
+		smtp_expect(s, p->command_timeout_ms, "the next pipelined "
+		    "reply");
+		return;
+	}
+	if (s->envelope_failed) {
+		smtp_quit(s);
+		return;
+	}
+	if (s->rcpt_next < p->nrcpt && p->quit_after >= SMTP_PHASE_RCPT) {
+		smtp_queue_rcpt(s, s->rcpt_next++);
+		smtp_flush(s);
+		smtp_expect(s, p->command_timeout_ms, "the reply to RCPT TO");
+		return;
+	}
+	if (p->quit_after < SMTP_PHASE_RCPT) {
+		smtp_quit(s);
+		return;
+	}
+	if (r->rcpt_accepted == 0) {
+		smtp_fail(s, SMTP_PHASE_RCPT, MV_ERR_REJECTED, "every "
+		    "recipient was rejected (first: %s)",
+		    reply_summary(&r->rcpt[0].reply, sum, sizeof(sum)));
+		return;
+	}
+	if (p->quit_after < SMTP_PHASE_DATA) {
+		smtp_quit(s);
+		return;
+	}
+	smtp_queue_data(s);
+	smtp_flush(s);
+	smtp_expect(s, p->command_timeout_ms, "the reply to DATA");
+}
+
+static void
+smtp_on_envelope_reply(struct smtp_client *s, const struct smtp_reply *rep)
+{
+	struct smtp_client_result *r = s->r;
+	struct smtp_pending pend;
+	char sum[600];
+	int ok = rep->code >= 200 && rep->code < 300;
+
+	if (s->qhead >= s->qlen) {
+		smtp_fail(s, SMTP_PHASE_MAIL, MV_ERR_PROTOCOL, "the server "
+		    "sent a reply nobody asked for: %d", rep->code);
+		return;
+	}
+	pend = s->q[s->qhead++];
+	switch (pend.cmd) {
+	case CMD_MAIL:
+		reply_copy(&r->mail, rep);
+		phase_end(s, SMTP_PHASE_MAIL);
+		if (!ok && !s->envelope_failed) {
+			s->envelope_failed = 1;
+			if (r->err.cat == MV_ERR_NONE) {
+				r->failed_phase = SMTP_PHASE_MAIL;
+				mv_error_set(&r->err, MV_ERR_REJECTED, "the "
+				    "sender was rejected: %s",
+				    reply_summary(&r->mail, sum, sizeof(sum)));
+				if (s->tr)
+					transcript_addf(s->tr, TR_ERROR, "%s",
+					    r->err.msg);
+			}
+		}
+		break;
+	case CMD_RCPT:
+		reply_copy(&r->rcpt[pend.idx].reply, rep);
+		if (ok)
+			r->rcpt_accepted++;
+		if (pend.idx + 1 == s->p->nrcpt)
+			phase_end(s, SMTP_PHASE_RCPT);
+		break;
+	case CMD_DATA:
+		reply_copy(&r->data, rep);
+		phase_end(s, SMTP_PHASE_DATA);
+		if (rep->code == 354 && !s->envelope_failed &&
+		    r->rcpt_accepted > 0) {
+			smtp_send_message(s);
+			return;
+		}
+		if (rep->code == 354) {
+			/* Pipelined DATA accepted with no valid recipient:
+			 * end the empty message at once (RFC 2920 3.1). */
+			if (s->conn)
+				conn_write(s->conn, ".\r\n", 3);
+			s->envelope_failed = 1;
+			s->st = ST_EOD;
+			smtp_expect(s, s->p->command_timeout_ms,
+			    "the reply to an empty message");
+			return;
+		}
+		if (!s->envelope_failed && r->rcpt_accepted > 0) {
+			smtp_fail(s, SMTP_PHASE_DATA, MV_ERR_REJECTED,
+			    "DATA was refused: %s",
+			    reply_summary(&r->data, sum, sizeof(sum)));
+			return;
+		}
+		break;
+	}
+	if (s->qhead == s->qlen && r->pipelined && !s->envelope_failed &&
+	    r->rcpt_accepted == 0 && s->p->quit_after >= SMTP_PHASE_RCPT) {
+		smtp_fail(s, SMTP_PHASE_RCPT, MV_ERR_REJECTED, "every "
+		    "recipient was rejected (first: %s)",
+		    reply_summary(&r->rcpt[0].reply, sum, sizeof(sum)));
+		return;
+	}
+	smtp_envelope_next(s);
+}
+
+static void
+smtp_on_eod_reply(struct smtp_client *s, const struct smtp_reply *rep)
+{
+	struct smtp_client_result *r = s->r;
+	char sum[600];
+	size_t i, k;
+
+	if (s->envelope_failed) {
+		smtp_quit(s);
+		return;
+	}
+	if (!s->p->lmtp) {
+		reply_copy(&r->eod, rep);
+		phase_end(s, SMTP_PHASE_EOD);
+		if (rep->code < 200 || rep->code >= 300) {
+			smtp_fail(s, SMTP_PHASE_EOD, MV_ERR_REJECTED, "the "
+			    "message was refused after DATA: %s",
+			    reply_summary(&r->eod, sum, sizeof(sum)));
+			return;
+		}
+		if (rep->nlines)
+			smtp_queue_id_extract(rep->lines[rep->nlines - 1],
+			    r->queue_id, sizeof(r->queue_id));
+		smtp_quit(s);
+		return;
+	}
+	/* LMTP: one reply per accepted recipient, in RCPT order. */
+	for (i = 0, k = 0; i < r->nrcpt; i++) {
+		int code = r->rcpt[i].reply.code;
+
+		if (code < 200 || code >= 300)
+			continue;
+		if (k++ == s->lmtp_seen)
+			break;
+	}
+	s->lmtp_seen++;
+	if (i < r->nrcpt) {
+		reply_copy(&r->rcpt[i].lmtp, rep);
+		if (r->queue_id[0] == '\0' && rep->nlines)
+			smtp_queue_id_extract(rep->lines[rep->nlines - 1],
+			    r->queue_id, sizeof(r->queue_id));
+		if ((rep->code < 200 || rep->code >= 300) &&
+		    r->err.cat == MV_ERR_NONE) {
+			r->failed_phase = SMTP_PHASE_EOD;
+			mv_error_set(&r->err, MV_ERR_REJECTED, "delivery to "
+			    "%s failed: %s", r->rcpt[i].address,
+			    reply_summary(&r->rcpt[i].lmtp, sum, sizeof(sum)));
+		}
+	}
+	if (s->lmtp_seen < r->rcpt_accepted) {
+		smtp_expect(s, s->p->data_timeout_ms, "the next LMTP "
+		    "per-recipient reply");
+		return;
+	}
+	phase_end(s, SMTP_PHASE_EOD);
+	if (r->rcpt_accepted)
+		r->eod.code = r->rcpt[0].lmtp.code;
+	smtp_quit(s);
+}
+
+/* --- AUTH --------------------------------------------------------- */
+
+static void
+smtp_begin_mail_or_quit(struct smtp_client *s)
+{
+	if (s->p->quit_after <= SMTP_PHASE_AUTH)
+		smtp_quit(s);
+	else
+		smtp_begin_envelope(s);
+}
+
+static void
+smtp_auth_send(struct smtp_client *s, const char *resp, int initial)
+{
+	char line[SMTP_CMD_MAX + 8192];
+	char shown[SMTP_CMD_MAX];
+
+	if (initial) {
+		if (resp)
+			snprintf(line, sizeof(line), "AUTH %s %s",
+			    s->r->auth_mech, resp[0] ? resp : "=");
+		else
+			snprintf(line, sizeof(line), "AUTH %s",
+			    s->r->auth_mech);
+		snprintf(shown, sizeof(shown), "AUTH %s%s", s->r->auth_mech,
+		    resp ? " <redacted credentials>" : "");
+	} else {
+		snprintf(line, sizeof(line), "%s", resp);
+		snprintf(shown, sizeof(shown), "<redacted SASL response, %zu "
+		    "bytes>", strlen(resp));
+	}
+	smtp_send(s, line, s->p->show_secrets ? NULL : shown);
+	smtp_expect(s, s->p->command_timeout_ms, "the reply to AUTH");
+}
+
+static void
+smtp_begin_auth(struct smtp_client *s)
+{
+	const struct smtp_client_params *p = s->p;
+	struct smtp_client_result *r = s->r;
+	struct mv_error err;
+	struct buf resp;
+	int step;
+
+	if (p->auth_user == NULL) {
+		if (p->quit_after == SMTP_PHASE_AUTH)
+			smtp_quit(s);
+		else
+			smtp_begin_mail_or_quit(s);
+		return;
+	}
+	r->auth_attempted = 1;
+	if (!(r->caps.caps & SMTP_CAP_AUTH)) {
+		smtp_fail(s, SMTP_PHASE_AUTH, MV_ERR_LACKS_FEATURE, "the "
+		    "server does not offer AUTH%s", r->tls_active ? "" :
+		    " (many servers offer it only after STARTTLS)");
+		return;
+	}
+	if (sasl_choose_mech(p->auth_mech, r->caps.auth_list, r->auth_mech,
+		sizeof(r->auth_mech), &err) == -1 ||
+	    (s->sasl = sasl_client_new(r->auth_mech, p->auth_user,
+		p->auth_pass ? p->auth_pass : "", p->auth_authzid,
+		&err)) == NULL) {
+		smtp_fail_err(s, SMTP_PHASE_AUTH, &err);
+		return;
+	}
+	s->st = ST_AUTH;
+	phase_begin(s, SMTP_PHASE_AUTH);
+	if (!sasl_client_first(s->sasl)) {
+		smtp_auth_send(s, NULL, 1);
+		return;
+	}
+	buf_init(&resp, 16384);
+	step = sasl_client_step(s->sasl, NULL, &resp, &err);
+	if (step == -1) {
+		buf_free(&resp);
+		smtp_fail_err(s, SMTP_PHASE_AUTH, &err);
+		return;
+	}
+	s->sasl_done = step == 1;
+	smtp_auth_send(s, buf_cstr(&resp), 1);
+	buf_free(&resp);
+}
+
+static void
+smtp_on_auth_reply(struct smtp_client *s, const struct smtp_reply *rep)
+{
+	struct smtp_client_result *r = s->r;
+	struct mv_error err;
+	struct buf resp;
+	char sum[600];
+	int step;
+
+	if (rep->code == 334) {
+		if (s->sasl_done) {
+			/* Server's final SCRAM message: acknowledge. */
+			smtp_auth_send(s, "", 0);
+			return;
+		}
+		buf_init(&resp, 16384);
+		step = sasl_client_step(s->sasl, rep->nlines ? rep->lines[0] :
+		    "", &resp, &err);
+		if (step == -1) {
+			buf_free(&resp);
+			/* Cancel the exchange (RFC 4954 4) before leaving. */
+			smtp_send(s, "*", NULL);
+			smtp_fail_err(s, SMTP_PHASE_AUTH, &err);
+			return;
+		}
+		s->sasl_done = step == 1;
+		smtp_auth_send(s, buf_cstr(&resp), 0);
+		buf_free(&resp);
+		return;
+	}
+	reply_copy(&r->auth, rep);
+	phase_end(s, SMTP_PHASE_AUTH);
+	if (rep->code != 235) {
+		smtp_fail(s, SMTP_PHASE_AUTH, MV_ERR_REJECTED, "authentication "
+		    "as %s with %s failed: %s", s->p->auth_user, r->auth_mech,
+		    reply_summary(&r->auth, sum, sizeof(sum)));
+		return;
+	}
+	r->auth_ok = 1;
+	smtp_begin_mail_or_quit(s);
+}
+
+/* --- greeting, EHLO, STARTTLS --------------------------------------- */
+
+static void
+smtp_send_ehlo(struct smtp_client *s, enum smtp_state st)
+{
+	char line[SMTP_CMD_MAX];
+
+	snprintf(line, sizeof(line), "%s %s", s->p->lmtp ? "LHLO" : "EHLO",
+	    s->p->helo_name);
+	s->st = st;
+	if (st == ST_EHLO)
+		phase_begin(s, SMTP_PHASE_EHLO);
+	smtp_send(s, line, NULL);
+	smtp_expect(s, s->p->command_timeout_ms, s->p->lmtp ?
+	    "the reply to LHLO" : "the reply to EHLO");
+}
+
+/* After a successful EHLO/HELO: STARTTLS, then AUTH, then mail. */
+static void
+smtp_after_ehlo(struct smtp_client *s)
+{
+	const struct smtp_client_params *p = s->p;
+	struct smtp_client_result *r = s->r;
+
+	if (!r->tls_active && p->tls != SMTP_TLS_OFF && !s->starttls_refused) {
+		if (r->caps.caps & SMTP_CAP_STARTTLS) {
+			if (p->quit_after <= SMTP_PHASE_EHLO) {
+				smtp_quit(s);
+				return;
+			}
+			s->st = ST_STARTTLS;
+			phase_begin(s, SMTP_PHASE_STARTTLS);
+			smtp_send(s, "STARTTLS", NULL);
+			smtp_expect(s, p->command_timeout_ms,
+			    "the reply to STARTTLS");
+			return;
+		}
+		if (p->tls == SMTP_TLS_REQUIRED) {
+			smtp_fail(s, SMTP_PHASE_STARTTLS, MV_ERR_LACKS_FEATURE,
+			    "the server does not offer STARTTLS, and TLS is "
+			    "required (--tls required): refusing to continue "
+			    "in plaintext");
+			return;
+		}
+		if (s->tr)
+			transcript_addf(s->tr, TR_INFO, "the server does not "
+			    "offer STARTTLS; continuing in plaintext");
+	}
+	if (p->quit_after <= SMTP_PHASE_STARTTLS) {
+		smtp_quit(s);
+		return;
+	}
+	smtp_begin_auth(s);
+}
+
+static void
+smtp_on_ehlo_reply(struct smtp_client *s, const struct smtp_reply *rep)
+{
+	struct smtp_client_result *r = s->r;
+	char sum[600];
+
+	reply_copy(&r->ehlo, rep);
+	if (s->st == ST_EHLO && !(r->phase_done & (1u << SMTP_PHASE_EHLO)))
+		phase_end(s, SMTP_PHASE_EHLO);
+	if (rep->code == 250) {
+		if (s->st == ST_HELO) {
+			r->helo_fallback = 1;
+			memset(&r->caps, 0, sizeof(r->caps));
+		} else {
+			smtp_ehlo_parse(rep, &r->caps);
+		}
+		r->have_caps = 1;
+		if (!r->tls_active) {
+			r->caps_plain = r->caps;
+			r->have_caps_plain = 1;
+			r->starttls_offered =
+			    (r->caps.caps & SMTP_CAP_STARTTLS) != 0;
+		}
+		smtp_after_ehlo(s);
+		return;
+	}
+	if (s->st == ST_EHLO && !s->p->lmtp && rep->code >= 500) {
+		char line[SMTP_CMD_MAX];
+
+		/* RFC 5321 3.2: fall back to HELO for old servers. */
+		snprintf(line, sizeof(line), "HELO %s", s->p->helo_name);
+		s->st = ST_HELO;
+		smtp_send(s, line, NULL);
+		smtp_expect(s, s->p->command_timeout_ms, "the reply to HELO");
+		return;
+	}
+	smtp_fail(s, SMTP_PHASE_EHLO, MV_ERR_REJECTED, "%s was refused: %s",
+	    s->st == ST_HELO ? "HELO" : s->p->lmtp ? "LHLO" : "EHLO",
+	    reply_summary(&r->ehlo, sum, sizeof(sum)));
+}
+
+static void
+smtp_on_starttls_reply(struct smtp_client *s, const struct smtp_reply *rep,
+    size_t trailing)
+{
+	struct smtp_client_result *r = s->r;
+	char sum[600];
+
+	reply_copy(&r->starttls, rep);
+	phase_end(s, SMTP_PHASE_STARTTLS);
+	if (rep->code == 220) {
+		if (trailing || smtp_reply_parser_pending(&s->parser)) {
+			/* Bytes after the 220 would be read as if they had
+			 * come through TLS: the STARTTLS injection class. */
+			smtp_fail(s, SMTP_PHASE_STARTTLS, MV_ERR_PROTOCOL,
+			    "the server sent %zu bytes of plaintext after "
+			    "its 220 reply to STARTTLS; refusing to start TLS "
+			    "over them (STARTTLS command injection)",
+			    trailing);
+			return;
+		}
+		s->st = ST_TLS;
+		if (s->conn)
+			conn_starttls(s->conn);
+		return;
+	}
+	if (s->p->tls == SMTP_TLS_REQUIRED) {
+		smtp_fail(s, SMTP_PHASE_STARTTLS, MV_ERR_REJECTED, "STARTTLS "
+		    "was refused and TLS is required: %s",
+		    reply_summary(&r->starttls, sum, sizeof(sum)));
+		return;
+	}
+	if (s->tr)
+		transcript_addf(s->tr, TR_INFO, "STARTTLS refused; continuing "
+		    "in plaintext");
+	s->starttls_refused = 1;
+	smtp_after_ehlo(s);
+}
+
+static void
+smtp_on_banner(struct smtp_client *s, const struct smtp_reply *rep)
+{
+	struct smtp_client_result *r = s->r;
+	char sum[600];
+
+	reply_copy(&r->banner, rep);
+	phase_end(s, SMTP_PHASE_BANNER);
+	if (rep->code != 220) {
+		smtp_fail(s, SMTP_PHASE_BANNER, rep->code >= 400 ?
+		    MV_ERR_REJECTED : MV_ERR_PROTOCOL, "the server %s: %s",
+		    rep->code >= 400 ? "refuses service" :
+		    "greeted with an unexpected code",
+		    reply_summary(&r->banner, sum, sizeof(sum)));
+		return;
+	}
+	if (s->p->quit_after <= SMTP_PHASE_BANNER) {
+		smtp_quit(s);
+		return;
+	}
+	smtp_send_ehlo(s, ST_EHLO);
+}
+
+static void
+smtp_on_reply(struct smtp_client *s, const struct smtp_reply *rep,
+    size_t trailing)
+{
+	switch (s->st) {
+	case ST_BANNER:
+		smtp_on_banner(s, rep);
+		break;
+	case ST_EHLO:
+	case ST_HELO:
+	case ST_EHLO_TLS:
+		smtp_on_ehlo_reply(s, rep);
+		break;
+	case ST_STARTTLS:
+		smtp_on_starttls_reply(s, rep, trailing);
+		break;
+	case ST_AUTH:
+		smtp_on_auth_reply(s, rep);
+		break;
+	case ST_ENVELOPE:
+		smtp_on_envelope_reply(s, rep);
+		break;
+	case ST_EOD:
+		smtp_on_eod_reply(s, rep);
+		break;
+	case ST_QUIT:
+		s->r->quit_ok = rep->code == 221;
+		phase_end(s, SMTP_PHASE_QUIT);
+		smtp_finish(s);
+		break;
+	case ST_CONNECTING:
+	case ST_TLS:
+	case ST_DONE:
+		smtp_fail(s, smtp_current_phase(s), MV_ERR_PROTOCOL, "the "
+		    "server sent a reply (%d) when none was expected",
+		    rep->code);
+		break;
+	}
+}
+
+/* --- connection callbacks ----------------------------------------- */
+
+static void
+smtp_conn_read(struct conn *c, const char *data, size_t len, void *arg)
+{
+	struct smtp_client *s = arg;
+	struct mv_error err;
+	size_t used, i;
+
+	(void)c;
+	while (len > 0 && !s->finished) {
+		enum smtp_reply_status st;
+
+		st = smtp_reply_parser_feed(&s->parser, data, len, &used,
+		    &s->reply, &err);
+		if (st == SMTP_REPLY_ERROR) {
+			smtp_fail_err(s, smtp_current_phase(s), &err);
+			return;
+		}
+		if (st == SMTP_REPLY_MORE)
+			return;
+		data += used;
+		len -= used;
+		s->r->bare_lf_lines += s->reply.bare_lf;
+		for (i = 0; s->tr && i < s->reply.nlines; i++)
+			transcript_add(s->tr, TR_SERVER, s->reply.raw[i],
+			    strlen(s->reply.raw[i]));
+		smtp_on_reply(s, &s->reply, len);
+		/* After STARTTLS the rest, if any, was refused above. */
+		if (s->st == ST_TLS)
+			return;
+	}
+}
+
+static void
+smtp_conn_ready(struct conn *c, void *arg)
+{
+	struct smtp_client *s = arg;
+	const struct conn_timings *t = conn_timings(c);
+
+	s->r->phase_us[SMTP_PHASE_CONNECT] = t->connect_us;
+	s->r->phase_done |= 1u << SMTP_PHASE_CONNECT;
+	if (conn_tls_active(c)) {
+		s->r->tls_active = 1;
+		s->r->tls = *conn_tls_info(c);
+		s->r->phase_us[SMTP_PHASE_TLS] = t->tls_us;
+		s->r->phase_done |= 1u << SMTP_PHASE_TLS;
+	}
+	if (s->p->quit_after == SMTP_PHASE_CONNECT ||
+	    (s->p->quit_after == SMTP_PHASE_TLS && s->r->tls_active)) {
+		smtp_finish(s);
+		return;
+	}
+	s->st = ST_BANNER;
+	phase_begin(s, SMTP_PHASE_BANNER);
+	smtp_expect(s, s->p->banner_timeout_ms, "the server's greeting "
+	    "(220 banner)");
+}
+
+static void
+smtp_conn_tls(struct conn *c, void *arg)
+{
+	struct smtp_client *s = arg;
+
+	s->r->tls_active = 1;
+	s->r->tls = *conn_tls_info(c);
+	s->r->phase_us[SMTP_PHASE_TLS] = conn_timings(c)->tls_us;
+	s->r->phase_done |= 1u << SMTP_PHASE_TLS;
+	/* RFC 3207 4.2: forget what was learnt before TLS. */
+	smtp_reply_parser_reset(&s->parser);
+	memset(&s->r->caps, 0, sizeof(s->r->caps));
+	s->r->have_caps = 0;
+	smtp_send_ehlo(s, ST_EHLO_TLS);
+}
+
+static void
+smtp_conn_error(struct conn *c, const struct mv_error *err, void *arg)
+{
+	struct smtp_client *s = arg;
+	struct mv_error e = *err;
+
+	(void)c;
+	if (s->st == ST_QUIT) {
+		/* Closing right after QUIT is what servers do. */
+		if (s->tr && err->cat == MV_ERR_TIMEOUT)
+			transcript_addf(s->tr, TR_INFO, "no reply to QUIT");
+		smtp_finish(s);
+		return;
+	}
+	if (err->cat == MV_ERR_CLOSED && s->st == ST_BANNER)
+		snprintf(e.msg, sizeof(e.msg), "the server closed the "
+		    "connection before sending its greeting");
+	else if (err->cat == MV_ERR_CLOSED &&
+	    smtp_reply_parser_pending(&s->parser))
+		snprintf(e.msg, sizeof(e.msg), "the server closed the "
+		    "connection in the middle of a reply");
+	smtp_fail_err(s, smtp_current_phase(s), &e);
+}
+
+struct smtp_client *
+smtp_client_start(uv_loop_t *loop, const struct conn_params *cp,
+    const struct smtp_client_params *p, struct smtp_client_result *res,
+    struct transcript *tr, smtp_client_done_cb on_done, void *arg,
+    struct mv_error *err)
+{
+	static const struct conn_callbacks cbs = {
+		.on_ready = smtp_conn_ready,
+		.on_read = smtp_conn_read,
+		.on_tls = smtp_conn_tls,
+		.on_error = smtp_conn_error,
+	};
+	struct smtp_client *s;
+	size_t i;
+
+	memset(res, 0, sizeof(*res));
+	if ((s = calloc(1, sizeof(*s))) == NULL ||
+	    (s->q = calloc(p->nrcpt + 2, sizeof(*s->q))) == NULL ||
+	    (res->rcpt = calloc(p->nrcpt ? p->nrcpt : 1,
+		sizeof(*res->rcpt))) == NULL) {
+		if (s)
+			free(s->q);
+		free(s);
+		mv_error_set(err, MV_ERR_INTERNAL, "out of memory");
+		return NULL;
+	}
+	res->nrcpt = p->nrcpt;
+	for (i = 0; i < p->nrcpt; i++)
+		res->rcpt[i].address = p->rcpt[i];
+	res->implicit_tls = cp->target->implicit_tls;
+	s->p = p;
+	s->r = res;
+	s->tr = tr;
+	s->on_done = on_done;
+	s->arg = arg;
+	s->st = ST_CONNECTING;
+	s->t_start = clock_now_us();
+	buf_init(&s->out, 0);
+	smtp_reply_parser_init(&s->parser, 0, 0, 0);
+	if ((s->conn = conn_new(loop, cp, &cbs, s, err)) == NULL ||
+	    conn_start(s->conn, err) == -1) {
+		conn_close(s->conn);
+		s->conn = NULL;
+		smtp_client_free(s);
+		smtp_client_result_free(res);
+		return NULL;
+	}
+	return s;
+}
+
+void
+smtp_client_free(struct smtp_client *s)
+{
+	if (s == NULL)
+		return;
+	conn_close(s->conn);
+	sasl_client_free(s->sasl);
+	smtp_reply_parser_free(&s->parser);
+	buf_free(&s->out);
+	free(s->q);
+	free(s);
+}

@@ -1,0 +1,141 @@
+/*
+ * smtp_client.h - the event-driven SMTP/LMTP client engine (RFC 5321,
+ * LMTP RFC 2033, STARTTLS RFC 3207, AUTH RFC 4954, PIPELINING RFC 2920).
+ *
+ * One engine serves the probes and (later) the load generator: a
+ * session runs on a libuv loop over a struct conn, takes its parameters
+ * in struct smtp_client_params, fills struct smtp_client_result and
+ * calls on_done once.  It never prints, exits or reads options.
+ *
+ * Secrets: AUTH exchanges enter the transcript redacted unless
+ * params.show_secrets is set.
+ */
+#ifndef MAILVET_PROTO_SMTP_CLIENT_H
+#define MAILVET_PROTO_SMTP_CLIENT_H
+
+#include "core/error.h"
+#include "core/transcript.h"
+#include "net/conn.h"
+#include "net/tls.h"
+#include "proto/smtp_ehlo.h"
+#include "proto/smtp_queue_id.h"
+
+#include <stdint.h>
+#include <uv.h>
+
+/* Phases, in the order a session goes through them. */
+enum smtp_phase {
+	SMTP_PHASE_CONNECT,
+	SMTP_PHASE_TLS,      /* implicit TLS or the STARTTLS handshake */
+	SMTP_PHASE_BANNER,
+	SMTP_PHASE_EHLO,
+	SMTP_PHASE_STARTTLS, /* the STARTTLS command and its 220 */
+	SMTP_PHASE_AUTH,
+	SMTP_PHASE_MAIL,
+	SMTP_PHASE_RCPT,
+	SMTP_PHASE_DATA,
+	SMTP_PHASE_EOD,      /* message sent, final reply(ies) received */
+	SMTP_PHASE_QUIT,
+	SMTP_PHASE_COUNT
+};
+
+enum smtp_tls_policy {
+	SMTP_TLS_OFF,      /* never STARTTLS */
+	SMTP_TLS_OPTIONAL, /* STARTTLS when offered */
+	SMTP_TLS_REQUIRED, /* fail when STARTTLS is missing or fails */
+};
+
+struct smtp_client_params {
+	int lmtp;                     /* LHLO, one final reply per recipient */
+	const char *helo_name;        /* our EHLO name */
+	enum smtp_tls_policy tls;
+	const char *auth_user;        /* NULL: no AUTH */
+	const char *auth_pass;
+	const char *auth_mech;        /* NULL or "auto": the strongest */
+	const char *auth_authzid;     /* NULL: none */
+	int show_secrets;             /* AUTH exchanges in clear */
+	const char *mail_from;        /* "" for the null sender */
+	const char *const *rcpt;      /* borrowed */
+	size_t nrcpt;
+	const char *message;          /* dot-stuffed, with ".\r\n"; borrowed */
+	size_t message_len;
+	int eight_bit;                /* message has 8-bit bytes */
+	int utf8_addresses;           /* needs SMTPUTF8 */
+	int pipelining;               /* use PIPELINING when offered */
+	/* Stop cleanly (QUIT) after this phase; SMTP_PHASE_COUNT = all. */
+	enum smtp_phase quit_after;
+	uint64_t banner_timeout_ms;
+	uint64_t command_timeout_ms;  /* every other reply */
+	uint64_t data_timeout_ms;     /* the reply to the end of data */
+};
+
+struct smtp_reply_copy {
+	int code;                     /* 0: no reply */
+	char enh[16];
+	char *text;                   /* owned; lines joined by '\n' */
+};
+
+struct smtp_rcpt_result {
+	const char *address;          /* borrowed from params */
+	struct smtp_reply_copy reply; /* to RCPT TO */
+	struct smtp_reply_copy lmtp;  /* LMTP: final reply for it */
+};
+
+struct smtp_client_result {
+	struct smtp_reply_copy banner;
+	struct smtp_reply_copy ehlo;      /* the last EHLO/LHLO/HELO reply */
+	struct smtp_caps caps;            /* the last EHLO's */
+	int have_caps;
+	struct smtp_caps caps_plain;      /* before STARTTLS */
+	int have_caps_plain;
+	int helo_fallback;
+	int starttls_offered;             /* in the plaintext EHLO */
+	int implicit_tls;
+	int tls_active;
+	struct smtp_reply_copy starttls;
+	struct tls_info tls;              /* valid when tls_active */
+	int auth_attempted;
+	int auth_ok;
+	char auth_mech[32];
+	struct smtp_reply_copy auth;
+	struct smtp_reply_copy mail;
+	struct smtp_rcpt_result *rcpt;    /* owned, nrcpt entries */
+	size_t nrcpt;
+	size_t rcpt_accepted;
+	struct smtp_reply_copy data;
+	struct smtp_reply_copy eod;       /* SMTP final reply */
+	char queue_id[SMTP_QUEUE_ID_MAX + 1];
+	int pipelined;                    /* envelope was pipelined */
+	int quit_sent;
+	int quit_ok;                      /* 221 received */
+	size_t bare_lf_lines;             /* replies ending in LF only */
+	uint64_t phase_us[SMTP_PHASE_COUNT];
+	unsigned phase_done;              /* bit per completed phase */
+	uint64_t total_us;
+	enum smtp_phase failed_phase;     /* valid when err.cat != NONE */
+	struct mv_error err;
+	char peer[160];
+	char local[160];
+};
+
+struct smtp_client;
+
+typedef void (*smtp_client_done_cb)(struct smtp_client *s, void *arg);
+
+/* Start a session: conn parameters, engine parameters (both borrowed
+ * until on_done), the result to fill (borrowed, initialised here) and
+ * the transcript (borrowed, may be NULL).  Returns NULL with err when
+ * nothing could start; otherwise on_done is called exactly once. */
+struct smtp_client *smtp_client_start(uv_loop_t *loop,
+    const struct conn_params *cp, const struct smtp_client_params *p,
+    struct smtp_client_result *res, struct transcript *tr,
+    smtp_client_done_cb on_done, void *arg, struct mv_error *err);
+/* Release the engine after on_done (or to abort: no callback then). */
+void smtp_client_free(struct smtp_client *s);
+void smtp_client_result_free(struct smtp_client_result *r);
+
+const char *smtp_phase_name(enum smtp_phase ph);
+/* Parse a phase name as used by --quit-after; -1 when unknown. */
+int smtp_phase_from_name(const char *name);
+
+#endif

@@ -1,0 +1,69 @@
+/*
+ * report.h - the result model every command fills and every renderer
+ * walks: a list of checks with a verdict and evidence each, the error
+ * that stopped the test (if any), the transcript, and the
+ * command-specific measurements.  Measurement is kept apart from
+ * rendering: nothing here prints.
+ *
+ * The exit-code contract (docs/exit-codes.md) is computed here, from
+ * the model, so that the text and JSON output and the process exit
+ * status can never disagree.
+ */
+#ifndef MAILVET_REPORT_REPORT_H
+#define MAILVET_REPORT_REPORT_H
+
+#include "core/error.h"
+#include "core/transcript.h"
+#include "proto/smtp_client.h"
+
+#include <stddef.h>
+
+enum verdict {
+	VERDICT_PASS,
+	VERDICT_WARN,  /* works, but a careful postmaster would fix it */
+	VERDICT_FAIL,  /* a finding */
+	VERDICT_SKIP,  /* not applicable or not reached */
+	VERDICT_ERROR, /* could not be tested */
+};
+
+enum exit_code {
+	EXIT_PASS = 0,     /* every check passed (warnings allowed) */
+	EXIT_FINDING = 1,  /* at least one check failed */
+	EXIT_USAGE = 2,    /* the command line was wrong */
+	EXIT_UNTESTED = 3, /* could not test: DNS, connect, timeout */
+	EXIT_INTERNAL = 4, /* a bug or resource exhaustion in mailvet */
+};
+
+#define REPORT_MAX_CHECKS  48
+#define REPORT_SUMMARY_MAX 512
+
+struct check_result {
+	char name[32];
+	enum verdict verdict;
+	char summary[REPORT_SUMMARY_MAX]; /* the evidence, in plain words */
+};
+
+struct report {
+	const char *command;              /* "smtp", static */
+	char target[320];                 /* as normalised: smtp://host:port */
+	struct check_result checks[REPORT_MAX_CHECKS];
+	size_t nchecks;
+	struct mv_error err;              /* what stopped the test, if any */
+	struct transcript tr;
+	/* Command-specific results, owned. */
+	struct smtp_client_result *smtp;
+	char message_id[160];
+	char token[40];
+};
+
+void report_init(struct report *r, const char *command);
+void report_free(struct report *r);
+void report_add_check(struct report *r, const char *name, enum verdict v,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+const char *verdict_name(enum verdict v);
+/* The exit code the contract assigns to this report. */
+enum exit_code report_exit_code(const struct report *r);
+/* "pass", "fail" or "error", matching report_exit_code(). */
+const char *report_verdict_name(const struct report *r);
+
+#endif
