@@ -42,11 +42,12 @@ static json_t *
 tls_json(const struct smtp_client_result *r)
 {
 	const struct tls_info *ti = &r->tls;
-	json_t *chain = json_array();
+	json_t *chain;
 	size_t i;
 
 	if (!r->tls_active)
 		return json_null();
+	chain = json_array();
 	for (i = 0; i < ti->chain_len; i++)
 		json_array_append_new(chain, cert_json(&ti->chain[i]));
 	return json_pack("{s:s, s:s, s:s, s:o, s:i, s:b, s:o, s:o, s:s, s:o}",
@@ -63,12 +64,14 @@ static json_t *
 caps_json(const struct smtp_client_result *r)
 {
 	const struct smtp_caps *c = &r->caps;
-	json_t *list = json_array(), *auth = json_array();
 	const char *p = c->auth_list;
+	json_t *list, *auth;
 	unsigned bit;
 
 	if (!r->have_caps)
 		return json_null();
+	list = json_array();
+	auth = json_array();
 	for (bit = 1; bit && bit <= SMTP_CAP_XFORWARD; bit <<= 1)
 		if (c->caps & bit)
 			json_array_append_new(list,
