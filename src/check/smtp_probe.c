@@ -260,9 +260,12 @@ probe_judge(const struct smtp_probe_params *p, struct report *rep)
 		report_add_check(rep, "connect", VERDICT_PASS, "connected to "
 		    "%s in %.1f ms", r->peer,
 		    (double)r->phase_us[SMTP_PHASE_CONNECT] / 1000.0);
-	else
+	else {
+		/* Nothing else was reached: one check says it all. */
 		report_add_check(rep, "connect", VERDICT_ERROR, "%s",
 		    r->err.msg);
+		return;
+	}
 	if (p->smtp.quit_after == SMTP_PHASE_CONNECT)
 		return;
 	if (p->target.implicit_tls || phase_reached(r, SMTP_PHASE_EHLO) ||
@@ -356,6 +359,11 @@ smtp_probe_run(const struct smtp_probe_params *p, struct report *rep,
 		goto out;
 	}
 	rep->err = rep->smtp->err;
+	if (!phase_reached(rep->smtp, SMTP_PHASE_DATA)) {
+		/* The message never left: it has no identity to report. */
+		rep->message_id[0] = '\0';
+		rep->token[0] = '\0';
+	}
 	probe_judge(&pp, rep);
 	r = 0;
 out:

@@ -717,8 +717,14 @@ smtp_on_auth_reply(struct smtp_client *s, const struct smtp_reply *rep)
 	phase_end(s, SMTP_PHASE_AUTH);
 	if (rep->code != 235) {
 		smtp_fail(s, SMTP_PHASE_AUTH, MV_ERR_REJECTED, "authentication "
-		    "as %s with %s failed: %s", s->p->auth_user, r->auth_mech,
-		    reply_summary(&r->auth, sum, sizeof(sum)));
+		    "as %s with %s failed: %s%s", s->p->auth_user, r->auth_mech,
+		    reply_summary(&r->auth, sum, sizeof(sum)),
+		    rep->code == 535 ? " (the server rejects these "
+		    "credentials: check the user name, its domain part and "
+		    "the password)" : rep->code == 534 ? " (the server wants "
+		    "a stronger mechanism: try --auth-mech)" : rep->code ==
+		    538 ? " (the server wants TLS before this mechanism)" :
+		    "");
 		return;
 	}
 	r->auth_ok = 1;
