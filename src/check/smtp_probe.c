@@ -329,6 +329,11 @@ smtp_probe_run(const struct smtp_probe_params *p, struct report *rep,
 		pp.smtp.message_len = wire.len;
 		pp.smtp.eight_bit = has_8bit(wire.data, wire.len);
 	}
+	pp.smtp.utf8_addresses = has_8bit(p->smtp.mail_from,
+	    strlen(p->smtp.mail_from));
+	for (size_t i = 0; i < p->smtp.nrcpt; i++)
+		if (has_8bit(p->smtp.rcpt[i], strlen(p->smtp.rcpt[i])))
+			pp.smtp.utf8_addresses = 1;
 	if (pp.tls.server_name == NULL && !p->target.is_unix)
 		pp.tls.server_name = p->target.host;
 	memset(&cp, 0, sizeof(cp));

@@ -16,8 +16,6 @@
 /* Print "mailvet CMD: message" to stderr; returns EXIT_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-/* "2s", "500ms", "1.5s", "2m", "90" (seconds) into milliseconds. */
-int cli_parse_duration(const char *text, uint64_t *ms);
 /* Read a whole file ("-" is stdin) up to max bytes into out. */
 int cli_read_file(const char *path, size_t max, struct buf *out,
     char *why, size_t whysz);

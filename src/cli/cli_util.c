@@ -26,46 +26,6 @@ cli_usage_error(const char *cmd, const char *fmt, ...)
 }
 
 int
-cli_parse_duration(const char *text, uint64_t *ms)
-{
-	double v = 0, scale = 1000.0, frac = 0.1;
-	const char *p = text;
-	int digits = 0, dot = 0;
-
-	for (; *p; p++) {
-		if (*p >= '0' && *p <= '9') {
-			if (dot) {
-				v += (*p - '0') * frac;
-				frac /= 10;
-			} else
-				v = v * 10 + (*p - '0');
-			digits++;
-		} else if (*p == '.' && !dot)
-			dot = 1;
-		else
-			break;
-	}
-	if (digits == 0)
-		return -1;
-	if (strcmp(p, "ms") == 0)
-		scale = 1.0;
-	else if (strcmp(p, "s") == 0 || *p == '\0')
-		scale = 1000.0;
-	else if (strcmp(p, "m") == 0 || strcmp(p, "min") == 0)
-		scale = 60000.0;
-	else if (strcmp(p, "h") == 0)
-		scale = 3600000.0;
-	else
-		return -1;
-	v *= scale;
-	/* A timeout of 0 or over a day is a typing error, not a wish. */
-	if (v < 1 || v > 86400000.0)
-		return -1;
-	*ms = (uint64_t)v;
-	return 0;
-}
-
-int
 cli_read_file(const char *path, size_t max, struct buf *out, char *why,
     size_t whysz)
 {

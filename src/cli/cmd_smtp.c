@@ -6,6 +6,7 @@
 #include "cli/cli.h"
 
 #include "check/smtp_probe.h"
+#include "core/duration.h"
 
 #include <getopt.h>
 #include <stdlib.h>
@@ -145,7 +146,7 @@ bad_address(const char *a)
 static int
 smtp_set_timeout(const char *name, const char *v, uint64_t *ms)
 {
-	if (cli_parse_duration(v, ms) == -1)
+	if (duration_parse_ms(v, ms) == -1)
 		return cli_usage_error("smtp", "%s: '%s' is not a duration "
 		    "(examples: 10s, 500ms, 2m)", name, v);
 	return 0;

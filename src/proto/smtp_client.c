@@ -387,6 +387,13 @@ smtp_begin_envelope(struct smtp_client *s)
 		smtp_quit(s);
 		return;
 	}
+	if (p->utf8_addresses && !(s->r->caps.caps & SMTP_CAP_SMTPUTF8)) {
+		/* RFC 6531 3.4: such addresses need the extension. */
+		smtp_fail(s, SMTP_PHASE_MAIL, MV_ERR_LACKS_FEATURE, "the "
+		    "addresses contain non-ASCII characters, and the server "
+		    "does not offer SMTPUTF8");
+		return;
+	}
 	s->st = ST_ENVELOPE;
 	s->qhead = s->qlen = 0;
 	smtp_queue_mail(s);
