@@ -369,6 +369,14 @@ smtp_finish_options(struct smtp_cli *c)
 		return cli_usage_error("smtp", "%s is not an SMTP or LMTP URL",
 		    c->url);
 	pp->smtp.lmtp = c->lmtp || pp->target.proto == TARGET_PROTO_LMTP;
+	if (pp->target.is_literal && pp->family != AF_UNSPEC &&
+	    (strchr(pp->target.host, ':') != NULL) !=
+	    (pp->family == AF_INET6))
+		return cli_usage_error("smtp", "%s is an %s address, but %s "
+		    "asks for %s only", pp->target.host,
+		    strchr(pp->target.host, ':') ? "IPv6" : "IPv4",
+		    pp->family == AF_INET ? "-4" : "-6",
+		    pp->family == AF_INET ? "IPv4" : "IPv6");
 	if (pp->target.implicit_tls && pp->smtp.tls == SMTP_TLS_OFF)
 		return cli_usage_error("smtp", "--tls off contradicts %s, "
 		    "which is TLS from the first byte", c->url);

@@ -541,6 +541,12 @@ conn_no_more_addresses(struct conn *c)
 	char t[300];
 
 	target_format(c->p.target, t, sizeof(t));
+	if (c->attempts.len == 0 && c->p.source) {
+		conn_failf(c, MV_ERR_CONNECT, "cannot connect to %s: it has "
+		    "no address of the same family as --source %s", t,
+		    c->p.source);
+		return;
+	}
 	conn_failf(c, c->attempts_all_timeouts && c->attempts.len ?
 	    MV_ERR_TIMEOUT : MV_ERR_CONNECT, "cannot connect to %s: %s", t,
 	    c->attempts.len ? buf_cstr(&c->attempts) :
@@ -631,6 +637,27 @@ conn_connect_next(struct conn *c)
 	}
 }
 
+/* Resolver failures in words a user can act on. */
+static const char *
+conn_gai_words(int status, int family)
+{
+	switch (status) {
+	case UV_EAI_NONAME:
+		return "no such host name";
+	case UV_EAI_AGAIN:
+		return "temporary failure (the name server did not answer)";
+	case UV_EAI_NODATA:
+		return "the name exists but has no address";
+	case UV_EAI_ADDRFAMILY:
+	case UV_EAI_FAMILY:
+		return family == AF_INET ? "the name has no IPv4 address (-4)" :
+		    family == AF_INET6 ? "the name has no IPv6 address (-6)" :
+		    "no address of a usable family";
+	default:
+		return uv_strerror(status);
+	}
+}
+
 static void
 conn_gai_cb(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
 {
@@ -646,7 +673,7 @@ conn_gai_cb(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
 	c->t.resolve_us = clock_now_us() - c->t.resolve_us;
 	if (status < 0) {
 		conn_failf(c, MV_ERR_DNS, "cannot resolve %s: %s",
-		    c->p.target->host, uv_strerror(status));
+		    c->p.target->host, conn_gai_words(status, c->p.family));
 		conn_unref(c);
 		return;
 	}
