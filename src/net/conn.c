@@ -12,6 +12,7 @@
 #include "core/buf.h"
 #include "core/clock.h"
 
+#include <arpa/inet.h>
 #include <netdb.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -293,6 +294,14 @@ conn_note_tls(struct conn *c)
 }
 
 static int
+conn_is_address(const char *s)
+{
+	unsigned char a[16];
+
+	return inet_pton(AF_INET, s, a) == 1 || inet_pton(AF_INET6, s, a) == 1;
+}
+
+static int
 conn_tls_begin(struct conn *c)
 {
 	struct tls_config dflt;
@@ -310,9 +319,14 @@ conn_tls_begin(struct conn *c)
 	}
 	c->tls_state = TLS_HANDSHAKE;
 	c->t.tls_us = clock_now_us();
-	conn_note(c, TR_TLS, "starting TLS handshake%s%s",
-	    cfg->server_name ? " with server name " : "",
-	    cfg->server_name ? cfg->server_name : "");
+	if (cfg->server_name == NULL)
+		conn_note(c, TR_TLS, "starting TLS handshake");
+	else if (conn_is_address(cfg->server_name))
+		conn_note(c, TR_TLS, "starting TLS handshake; the certificate "
+		    "must name the address %s", cfg->server_name);
+	else
+		conn_note(c, TR_TLS, "starting TLS handshake with server name "
+		    "%s (SNI)", cfg->server_name);
 	conn_set_timeout(c, c->p.tls_timeout_ms, "the TLS handshake");
 	if (tls_client_handshake(c->tls, &err) == -1) {
 		conn_fail(c, &err);
