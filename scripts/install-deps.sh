@@ -15,7 +15,8 @@ BUILD="build-essential cmake pkg-config libssl-dev libuv1-dev libjansson-dev
 	libcmocka-dev libgsasl-dev clang libclang-rt-14-dev"
 # The mail lab's real servers and the tools the integration tests use.
 LAB="postfix dovecot-core dovecot-imapd dovecot-pop3d dovecot-lmtpd
-	openssl python3 jq iproute2 swaks procps util-linux ca-certificates"
+	openssl python3 jq iproute2 swaks libnet-ssleay-perl procps
+	util-linux ca-certificates"
 
 # Postfix asks how to configure the system MTA; the lab never uses the
 # system instance, so answer "No configuration".
