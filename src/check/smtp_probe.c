@@ -289,12 +289,15 @@ probe_judge(const struct smtp_probe_params *p, struct report *rep)
 	else if (phase_reached(r, SMTP_PHASE_BANNER))
 		probe_unreached(rep, "ehlo", SMTP_PHASE_EHLO, r);
 	if (p->smtp.auth_user) {
-		if (r->auth_ok)
+		if (r->auth_ok && r->tls_active)
 			report_add_check(rep, "auth", VERDICT_PASS, "%s "
-			    "authenticated with %s%s", p->smtp.auth_user,
-			    r->auth_mech, r->tls_active ? "" :
-			    " over plaintext (the password crossed the "
-			    "network unencrypted)");
+			    "authenticated with %s", p->smtp.auth_user,
+			    r->auth_mech);
+		else if (r->auth_ok)
+			report_add_check(rep, "auth", VERDICT_WARN, "%s "
+			    "authenticated with %s over plaintext: the server "
+			    "accepts credentials without TLS", p->smtp.auth_user,
+			    r->auth_mech);
 		else
 			probe_unreached(rep, "auth", SMTP_PHASE_AUTH, r);
 	}

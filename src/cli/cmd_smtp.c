@@ -132,6 +132,7 @@ struct smtp_cli {
 	const char *url;
 	const char *color;
 	int json, transcript, verbose, lmtp;
+	int tls_given;          /* --tls was on the command line */
 	struct buf body, data, password;
 };
 
@@ -250,6 +251,7 @@ smtp_parse_option(struct smtp_cli *c, int ch, const char *v)
 		    SMTP_PHASE_COUNT : (enum smtp_phase)ph;
 		return 0;
 	case O_TLS:
+		c->tls_given = 1;
 		return smtp_parse_tls(c, v);
 	case O_CAFILE:
 		pp->tls.cafile = v;
@@ -369,6 +371,10 @@ smtp_finish_options(struct smtp_cli *c)
 		return cli_usage_error("smtp", "%s is not an SMTP or LMTP URL",
 		    c->url);
 	pp->smtp.lmtp = c->lmtp || pp->target.proto == TARGET_PROTO_LMTP;
+	/* A local socket has no network to protect and no name to verify
+	 * a certificate against: TLS only when asked for. */
+	if (pp->target.is_unix && !c->tls_given)
+		pp->smtp.tls = SMTP_TLS_OFF;
 	if (pp->target.is_literal && pp->family != AF_UNSPEC &&
 	    (strchr(pp->target.host, ':') != NULL) !=
 	    (pp->family == AF_INET6))

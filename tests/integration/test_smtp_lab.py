@@ -8,6 +8,9 @@ by its unique token) must land in the user's Maildir.
 import base64
 import glob
 import os
+import pty
+import select
+import subprocess
 import time
 import unittest
 
@@ -269,9 +272,76 @@ class TestLmtp(LabCase):
                             for t in r.json["transcript"]))
         token = r.json["smtp"]["token"]
         for key in ("LAB_MAILDIR_USER", "LAB_MAILDIR_USER2"):
-            files = glob.glob(os.path.join(self.lab[key], "new", "*"))
-            self.assertTrue(any(token in open(p, errors="replace").read()
-                                for p in files), key)
+            self.assertTrue(maildir_has(self.lab[key], token), key)
+
+    def test_lmtp_over_a_unix_socket(self):
+        sock = os.path.join(self.lab["LAB_DIR"], "run", "lmtp-postfix")
+        r = self.smtp("unix:" + sock, "--lmtp", "--to", self.lab["LAB_USER"],
+                      "--json")
+        self.assertEqual(r.rc, 0, r)
+        self.assertEqual(r.json["smtp"]["peer"], sock)
+        self.assertEqual(r.json["smtp"]["recipients"][0]["delivery"]["code"],
+                         250)
+        self.assertTrue(maildir_has(self.lab["LAB_MAILDIR_USER"],
+                                    r.json["smtp"]["token"]))
+
+
+def maildir_has(maildir, token):
+    for path in glob.glob(os.path.join(maildir, "new", "*")):
+        with open(path, errors="replace") as f:
+            if token in f.read():
+                return True
+    return False
+
+
+class TestPasswordPrompt(LabCase):
+    def test_prompt_on_the_terminal_without_echo(self):
+        """No --password-file and no $MAILVET_PASSWORD: mailvet asks on
+        the terminal, with echo off, and the password works."""
+        args = [mvtest.BIN, "smtp",
+                self.url("submission", "LAB_SUBMISSION_PORT"),
+                "--cafile", self.lab["LAB_CA"], "--auth-user",
+                self.lab["LAB_USER"], "--quit-after", "auth",
+                "--no-transcript", "--color", "never"]
+        env = dict(os.environ)
+        env.pop("MAILVET_PASSWORD", None)
+        pid, fd = pty.fork()
+        if pid == 0:
+            os.execve(args[0], args, env)
+        out = b""
+        deadline = time.monotonic() + 30
+        sent = False
+        while time.monotonic() < deadline:
+            r, _, _ = select.select([fd], [], [], 0.2)
+            if r:
+                try:
+                    chunk = os.read(fd, 4096)
+                except OSError:
+                    break
+                if not chunk:
+                    break
+                out += chunk
+            if not sent and b"Password for" in out:
+                os.write(fd, (self.lab["LAB_PASS"] + "\n").encode())
+                sent = True
+        _, status = os.waitpid(pid, 0)
+        os.close(fd)
+        text = out.decode(errors="replace")
+        self.assertTrue(sent, text)
+        self.assertEqual(os.waitstatus_to_exitcode(status), 0, text)
+        self.assertIn("authenticated with", text)
+        # Echo was off: the typed password never came back.
+        self.assertNotIn(self.lab["LAB_PASS"], text)
+
+    def test_no_terminal_and_no_password_is_a_usage_error(self):
+        r = subprocess.run([mvtest.BIN, "smtp", "127.0.0.1:1",
+                            "--auth-user", "u", "--to", "a@b"],
+                           capture_output=True, text=True, timeout=10,
+                           start_new_session=True,
+                           env={k: v for k, v in os.environ.items()
+                                if k != "MAILVET_PASSWORD"})
+        self.assertEqual(r.returncode, 2, r)
+        self.assertIn("--password-file", r.stderr)
 
 
 class TestUsage(unittest.TestCase):
