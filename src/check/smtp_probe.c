@@ -77,8 +77,12 @@ probe_message(const struct smtp_probe_params *p, struct report *rep,
 		mp.date = time(NULL);
 		if (message_build(&mp, &msg, err) == -1)
 			goto fail;
-		snprintf(rep->message_id, sizeof(rep->message_id),
-		    "<mailvet.%s@%s>", rep->token, domain);
+		if (message_user_header(&mp, "Message-ID") != NULL)
+			snprintf(rep->message_id, sizeof(rep->message_id),
+			    "%s", message_user_header(&mp, "Message-ID"));
+		else
+			snprintf(rep->message_id, sizeof(rep->message_id),
+			    "<mailvet.%s@%s>", rep->token, domain);
 	}
 	if (smtp_dot_stuff(msg.data ? msg.data : "", msg.len, wire) == -1) {
 		mv_error_set(err, MV_ERR_USAGE, "the message is larger than "

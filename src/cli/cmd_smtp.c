@@ -8,11 +8,13 @@
 #include "check/smtp_probe.h"
 #include "core/duration.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #define SMTP_MAX_RCPT    1000
 #define SMTP_MAX_HEADERS 100
@@ -394,6 +396,12 @@ smtp_finish_options(struct smtp_cli *c)
 		return cli_usage_error("smtp", "--data sends a complete "
 		    "message; it cannot be combined with --body, --subject "
 		    "or --header");
+	if (pp->tls.cafile && access(pp->tls.cafile, R_OK) != 0)
+		return cli_usage_error("smtp", "--cafile %s: %s",
+		    pp->tls.cafile, strerror(errno));
+	if (pp->tls.capath && access(pp->tls.capath, R_OK | X_OK) != 0)
+		return cli_usage_error("smtp", "--capath %s: %s",
+		    pp->tls.capath, strerror(errno));
 	if (c->password_file && pp->smtp.auth_user == NULL)
 		return cli_usage_error("smtp", "--password-file needs "
 		    "--auth-user");

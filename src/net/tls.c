@@ -38,17 +38,57 @@ tls_init_once(void)
 	tls_ex_index = SSL_get_ex_new_index(0, "mailvet", NULL, NULL, NULL);
 }
 
+/* What the usual handshake failures mean, for people who do not read
+ * OpenSSL reason codes; NULL when there is nothing better to say. */
+static const char *
+tls_reason_words(unsigned long e)
+{
+	if (ERR_GET_LIB(e) != ERR_LIB_SSL)
+		return NULL;
+	switch (ERR_GET_REASON(e)) {
+	case SSL_R_WRONG_VERSION_NUMBER:
+	case SSL_R_PACKET_LENGTH_TOO_LONG:
+		return "the server did not answer with TLS; if this port "
+		    "greets in plaintext and offers STARTTLS, use the plain "
+		    "scheme (smtp://, submission://, imap://, pop3://)";
+	case SSL_R_UNSUPPORTED_PROTOCOL:
+	case SSL_R_TLSV1_ALERT_PROTOCOL_VERSION:
+		return "the server and mailvet have no TLS version in common "
+		    "(the server may offer only versions older than this "
+		    "system's minimum, normally TLS 1.2)";
+	case SSL_R_NO_SHARED_CIPHER:
+	case SSL_R_SSLV3_ALERT_HANDSHAKE_FAILURE:
+	case SSL_R_NO_CIPHERS_AVAILABLE:
+		return "the server refused the handshake: no cipher suite or "
+		    "key exchange in common, or it wants a client certificate";
+	case SSL_R_DH_KEY_TOO_SMALL:
+		return "the server's Diffie-Hellman key is too small (weak DH "
+		    "parameters)";
+	case SSL_R_UNEXPECTED_EOF_WHILE_READING:
+		return "the server closed the connection in the middle of the "
+		    "TLS handshake";
+	case SSL_R_TLSV13_ALERT_CERTIFICATE_REQUIRED:
+	case SSL_R_SSLV3_ALERT_BAD_CERTIFICATE:
+		return "the server requires a client certificate";
+	}
+	return NULL;
+}
+
 /* Describe the most recent OpenSSL error queue entry in err. */
 static int
 tls_fail(struct mv_error *err, const char *what)
 {
 	unsigned long e = ERR_get_error();
+	const char *words;
 	char reason[256];
 
 	if (e == 0)
 		return mv_error_set(err, MV_ERR_TLS, "%s", what);
 	ERR_error_string_n(e, reason, sizeof(reason));
 	ERR_clear_error();
+	if ((words = tls_reason_words(e)) != NULL)
+		return mv_error_set(err, MV_ERR_TLS, "%s: %s (%s)", what,
+		    words, reason);
 	return mv_error_set(err, MV_ERR_TLS, "%s: %s", what, reason);
 }
 
@@ -83,8 +123,13 @@ tls_ctx_setup(struct tls_client *t, const struct tls_config *cfg,
 	SSL_CTX_set_verify(t->ctx, SSL_VERIFY_PEER, tls_verify_cb);
 	if (cfg->cafile || cfg->capath) {
 		if (!SSL_CTX_load_verify_locations(t->ctx, cfg->cafile,
-			cfg->capath))
-			return tls_fail(err, "cannot load the CA file");
+			cfg->capath)) {
+			/* The user's file, not the server's fault. */
+			ERR_clear_error();
+			return mv_error_set(err, MV_ERR_USAGE, "cannot load CA "
+			    "certificates from %s: not readable PEM",
+			    cfg->cafile ? cfg->cafile : cfg->capath);
+		}
 	} else if (!SSL_CTX_set_default_verify_paths(t->ctx))
 		return tls_fail(err, "cannot load the system trust store");
 	/* Old versions must be reachable when the user asks for them: a
@@ -215,8 +260,12 @@ tls_check(struct tls_client *t, int ret, const char *what,
 	case SSL_ERROR_ZERO_RETURN:
 		return mv_error_set(err, MV_ERR_CLOSED,
 		    "the server closed the TLS session during %s", what);
-	default:
-		return tls_fail(err, what);
+	default: {
+		char failed[96];
+
+		snprintf(failed, sizeof(failed), "%s failed", what);
+		return tls_fail(err, failed);
+	}
 	}
 }
 

@@ -16,6 +16,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 /* RFC 5322 2.1.1: lines must not exceed 998 characters. */
 #define MESSAGE_LINE_MAX 998
@@ -297,12 +298,41 @@ message_is_8bit(const char *s, size_t n)
 	return 0;
 }
 
+const char *
+message_user_header(const struct message_params *p, const char *name)
+{
+	size_t i, n = strlen(name);
+
+	for (i = 0; i < p->nheaders; i++) {
+		const char *h = p->headers[i];
+
+		if (strncasecmp(h, name, n) == 0 && h[n] == ':') {
+			h += n + 1;
+			while (*h == ' ' || *h == '\t')
+				h++;
+			return h;
+		}
+	}
+	return NULL;
+}
+
+/* A generated header, unless the user gave one of the same name: RFC
+ * 5322 3.6 allows Date, From, To, Subject and Message-ID once only. */
+static int
+message_put(const struct message_params *p, struct buf *out,
+    const char *name, const char *value)
+{
+	if (message_user_header(p, name) != NULL)
+		return 0;
+	return buf_printf(out, "%s: %s\r\n", name, value);
+}
+
 int
 message_build(const struct message_params *p, struct buf *out,
     struct mv_error *err)
 {
 	const char *domain, *body;
-	char date[64], genbody[128];
+	char date[64], genbody[128], line[1024];
 	size_t start = out->len, i, body_len;
 	int bol;
 
@@ -321,29 +351,33 @@ message_build(const struct message_params *p, struct buf *out,
 	}
 	message_format_date(p->date, date, sizeof(date));
 
-	if (buf_printf(out, "Date: %s\r\n", date) == -1)
+	if (message_put(p, out, "Date", date) == -1)
 		goto full;
-	/* The null sender has no address for From:, which RFC 5322
-	 * requires; stand in with one under the Message-ID domain. */
-	if (p->from == NULL || p->from[0] == '\0') {
+	if (message_user_header(p, "From") != NULL)
+		;
+	else if (p->from == NULL || p->from[0] == '\0') {
+		/* The null sender has no address for From:, which RFC 5322
+		 * requires; stand in with one under the Message-ID domain. */
 		if (buf_printf(out, "From: mailvet <mailvet@%s>\r\n", domain))
 			goto full;
 	} else if (buf_printf(out, "From: %s\r\n", p->from) == -1)
 		goto full;
-	if (message_add_to(p, out) == -1)
+	if (message_user_header(p, "To") == NULL &&
+	    message_add_to(p, out) == -1)
 		goto full;
-	if (p->subject != NULL) {
-		if (buf_printf(out, "Subject: %s\r\n", p->subject) == -1)
-			goto full;
-	} else if (buf_printf(out, "Subject: mailvet test %s\r\n", p->token))
+	if (p->subject != NULL)
+		snprintf(line, sizeof(line), "%s", p->subject);
+	else
+		snprintf(line, sizeof(line), "mailvet test %s", p->token);
+	if (message_put(p, out, "Subject", line) == -1)
 		goto full;
-	if (buf_printf(out,
-		"Message-ID: <mailvet.%s@%s>\r\n"
-		"X-Mailvet-Token: %s\r\n"
-		"MIME-Version: 1.0\r\n"
-		"Content-Type: text/plain; charset=utf-8\r\n"
-		"Content-Transfer-Encoding: %s\r\n",
-		p->token, domain, p->token,
+	snprintf(line, sizeof(line), "<mailvet.%s@%s>", p->token, domain);
+	if (message_put(p, out, "Message-ID", line) == -1 ||
+	    message_put(p, out, "X-Mailvet-Token", p->token) == -1 ||
+	    message_put(p, out, "MIME-Version", "1.0") == -1 ||
+	    message_put(p, out, "Content-Type",
+		"text/plain; charset=utf-8") == -1 ||
+	    message_put(p, out, "Content-Transfer-Encoding",
 		message_is_8bit(body, body_len) ? "8bit" : "7bit") == -1)
 		goto full;
 	for (i = 0; i < p->nheaders; i++)

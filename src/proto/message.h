@@ -41,6 +41,10 @@ int message_token_new(char out[MESSAGE_TOKEN_LEN + 1], struct mv_error *err);
  */
 int message_build(const struct message_params *p, struct buf *out,
     struct mv_error *err);
+/* The value of the user's extra header called name (case-insensitive),
+ * or NULL.  User headers replace generated ones of the same name. */
+const char *message_user_header(const struct message_params *p,
+    const char *name);
 /*
  * Prepare a message for DATA: normalise line endings to CRLF (a bare LF
  * or bare CR becomes CRLF), double a leading '.' on every line, make

@@ -170,6 +170,31 @@ class TestPlainAndStarttls(LabCase):
         self.assertTrue(r.json["smtp"]["quit_ok"])
         self.assertIn("STARTTLS", r.json["smtp"]["ehlo"]["capabilities"])
 
+    def test_implicit_tls_against_a_plaintext_port(self):
+        r = self.smtp(self.url("smtps", "LAB_SMTP_PORT"), "--to",
+                      self.lab["LAB_USER"], "--json")
+        self.assertEqual(r.rc, 1, r)
+        self.assertEqual(r.json["error"]["category"], "tls")
+        self.assertIn("did not answer with TLS", r.json["error"]["message"])
+
+    def test_plaintext_against_an_implicit_tls_port(self):
+        r = self.smtp(self.url("smtp", "LAB_SMTPS_PORT"), "--to",
+                      self.lab["LAB_USER"], "--banner-timeout", "1s",
+                      "--json")
+        self.assertEqual(r.rc, 3, r)
+        self.assertEqual(r.json["error"]["category"], "timeout")
+        self.assertIn("smtps://", r.json["error"]["message"])
+        self.assertLess(r.elapsed_s, 5)
+
+    def test_cafile_that_is_not_pem_is_a_usage_error(self):
+        bad = os.path.join(self.lab["LAB_DIR"], "not-a-ca.pem")
+        with open(bad, "w") as f:
+            f.write("hello\n")
+        r = self.smtp(self.url("smtp", "LAB_SMTP_PORT"), "--cafile", bad,
+                      "--to", self.lab["LAB_USER"], "--json")
+        self.assertEqual(r.rc, 2, r)
+        self.assertIn(bad, r.json["error"]["message"])
+
     def test_source_address_is_used(self):
         r = self.smtp(self.url("smtp", "LAB_SMTP_PORT"), "--source",
                       "127.0.0.2", "--quit-after", "banner", "--json")

@@ -354,6 +354,40 @@ test_build_options(void **state)
 	buf_free(&out);
 }
 
+/* A user header replaces the generated one of the same name, so that
+ * each of Date, From, To, Subject and Message-ID appears once. */
+static void
+test_build_user_header_overrides(void **state)
+{
+	static const char *const hdrs[] = { "subject: mine",
+		"Message-ID: <own@example.org>", "X-Extra: 1" };
+	struct message_params p;
+	struct mv_error err;
+	struct buf out;
+	const char *s;
+
+	(void)state;
+	default_params(&p);
+	p.subject = "generated";
+	p.headers = hdrs;
+	p.nheaders = 3;
+	buf_init(&out, 0);
+	assert_int_equal(message_build(&p, &out, &err), 0);
+	s = buf_cstr(&out);
+	assert_null(strstr(s, "Subject: generated"));
+	assert_non_null(strstr(s, "\r\nsubject: mine\r\n"));
+	assert_null(strstr(s, "<mailvet." TOKEN));
+	assert_non_null(strstr(s, "\r\nMessage-ID: <own@example.org>\r\n"));
+	/* The token header stays, so the message can still be found. */
+	assert_non_null(strstr(s, "\r\nX-Mailvet-Token: " TOKEN "\r\n"));
+	assert_string_equal(message_user_header(&p, "SUBJECT"), "mine");
+	assert_string_equal(message_user_header(&p, "message-id"),
+	    "<own@example.org>");
+	assert_null(message_user_header(&p, "X-Extr"));
+	assert_null(message_user_header(&p, "Date"));
+	buf_free(&out);
+}
+
 static void
 test_build_no_recipients(void **state)
 {
@@ -532,6 +566,7 @@ main(void)
 		cmocka_unit_test(test_stuff_large),
 		cmocka_unit_test(test_build_defaults),
 		cmocka_unit_test(test_build_options),
+		cmocka_unit_test(test_build_user_header_overrides),
 		cmocka_unit_test(test_build_no_recipients),
 		cmocka_unit_test(test_build_injection),
 		cmocka_unit_test(test_build_buffer_full),
