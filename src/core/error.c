@@ -7,15 +7,23 @@
 #include <stdio.h>
 
 int
+mv_error_vset(struct mv_error *err, enum mv_errcat cat, const char *fmt,
+    va_list ap)
+{
+	if (err == NULL)
+		return -1;
+	err->cat = cat;
+	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	return -1;
+}
+
+int
 mv_error_set(struct mv_error *err, enum mv_errcat cat, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (err == NULL)
-		return -1;
-	err->cat = cat;
 	va_start(ap, fmt);
-	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	mv_error_vset(err, cat, fmt, ap);
 	va_end(ap);
 	return -1;
 }

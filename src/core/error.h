@@ -8,6 +8,7 @@
 #ifndef MAILVET_CORE_ERROR_H
 #define MAILVET_CORE_ERROR_H
 
+#include <stdarg.h>
 #include <stddef.h>
 
 enum mv_errcat {
@@ -35,6 +36,9 @@ struct mv_error {
  * `return mv_error_set(...)`.  err may be NULL. */
 int mv_error_set(struct mv_error *err, enum mv_errcat cat, const char *fmt,
     ...) __attribute__((format(printf, 3, 4)));
+/* The same with a va_list, for wrappers that add their own context. */
+int mv_error_vset(struct mv_error *err, enum mv_errcat cat, const char *fmt,
+    va_list ap) __attribute__((format(printf, 3, 0)));
 void mv_error_clear(struct mv_error *err);
 /* Stable lower-case name used in JSON ("connect", "tls", ...). */
 const char *mv_errcat_name(enum mv_errcat cat);

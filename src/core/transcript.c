@@ -97,21 +97,29 @@ transcript_add(struct transcript *t, enum transcript_kind kind,
 }
 
 void
-transcript_addf(struct transcript *t, enum transcript_kind kind,
-    const char *fmt, ...)
+transcript_vaddf(struct transcript *t, enum transcript_kind kind,
+    const char *fmt, va_list ap)
 {
 	char line[TRANSCRIPT_MAX_LINE];
-	va_list ap;
 	int n;
 
-	va_start(ap, fmt);
 	n = vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
 	if (n < 0)
 		return;
 	if ((size_t)n >= sizeof(line))
 		n = sizeof(line) - 1;
 	transcript_add(t, kind, line, (size_t)n);
+}
+
+void
+transcript_addf(struct transcript *t, enum transcript_kind kind,
+    const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	transcript_vaddf(t, kind, fmt, ap);
+	va_end(ap);
 }
 
 const char *

@@ -10,6 +10,7 @@
 #ifndef MAILVET_CORE_TRANSCRIPT_H
 #define MAILVET_CORE_TRANSCRIPT_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -49,6 +50,8 @@ void transcript_add(struct transcript *t, enum transcript_kind kind,
     const char *text, size_t n);
 void transcript_addf(struct transcript *t, enum transcript_kind kind,
     const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void transcript_vaddf(struct transcript *t, enum transcript_kind kind,
+    const char *fmt, va_list ap) __attribute__((format(printf, 3, 0)));
 const char *transcript_kind_name(enum transcript_kind kind);
 
 #endif

@@ -88,20 +88,13 @@ conn_note(struct conn *c, enum transcript_kind kind, const char *fmt, ...)
 static void
 conn_note(struct conn *c, enum transcript_kind kind, const char *fmt, ...)
 {
-	char line[TRANSCRIPT_MAX_LINE];
 	va_list ap;
-	int n;
 
 	if (c->p.tr == NULL)
 		return;
 	va_start(ap, fmt);
-	n = vsnprintf(line, sizeof(line), fmt, ap);
+	transcript_vaddf(c->p.tr, kind, fmt, ap);
 	va_end(ap);
-	if (n < 0)
-		return;
-	if ((size_t)n >= sizeof(line))
-		n = sizeof(line) - 1;
-	transcript_add(c->p.tr, kind, line, (size_t)n);
 }
 
 /* Report a fatal error once; the owner then calls conn_close(). */
@@ -127,9 +120,8 @@ conn_failf(struct conn *c, enum mv_errcat cat, const char *fmt, ...)
 	struct mv_error err;
 	va_list ap;
 
-	err.cat = cat;
 	va_start(ap, fmt);
-	vsnprintf(err.msg, sizeof(err.msg), fmt, ap);
+	mv_error_vset(&err, cat, fmt, ap);
 	va_end(ap);
 	conn_fail(c, &err);
 }

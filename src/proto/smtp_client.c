@@ -255,9 +255,8 @@ smtp_fail(struct smtp_client *s, enum smtp_phase ph, enum mv_errcat cat,
 	struct mv_error err;
 	va_list ap;
 
-	err.cat = cat;
 	va_start(ap, fmt);
-	vsnprintf(err.msg, sizeof(err.msg), fmt, ap);
+	mv_error_vset(&err, cat, fmt, ap);
 	va_end(ap);
 	smtp_fail_err(s, ph, &err);
 }
