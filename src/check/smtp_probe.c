@@ -291,7 +291,9 @@ probe_judge(const struct smtp_probe_params *p, struct report *rep)
 		    r->caps.domain, ehlo_keywords(&r->ehlo, line,
 		    sizeof(line)));
 	else if (phase_reached(r, SMTP_PHASE_BANNER))
-		probe_unreached(rep, "ehlo", SMTP_PHASE_EHLO, r);
+		probe_unreached(rep, "ehlo", r->failed_phase ==
+		    SMTP_PHASE_EHLO_TLS ? SMTP_PHASE_EHLO_TLS : SMTP_PHASE_EHLO,
+		    r);
 	if (p->smtp.auth_user) {
 		if (r->auth_ok && r->tls_active)
 			report_add_check(rep, "auth", VERDICT_PASS, "%s "
@@ -351,6 +353,7 @@ smtp_probe_run(const struct smtp_probe_params *p, struct report *rep,
 	cp.tls_timeout_ms = p->tls_timeout_ms;
 	cp.tls = &pp.tls;
 	cp.tr = &rep->tr;
+	cp.prepare_tls = p->target.implicit_tls || p->smtp.tls != SMTP_TLS_OFF;
 	if (uv_loop_init(&loop) != 0) {
 		mv_error_set(err, MV_ERR_INTERNAL, "cannot start event loop");
 		goto out;

@@ -244,7 +244,8 @@ smtp_parse_option(struct smtp_cli *c, int ch, const char *v)
 		return 0;
 	case O_QUIT_AFTER:
 		ph = smtp_phase_from_name(v);
-		if (ph < 0 || ph == SMTP_PHASE_QUIT || ph == SMTP_PHASE_EOD)
+		if (ph < 0 || ph == SMTP_PHASE_QUIT || ph == SMTP_PHASE_EOD ||
+		    ph == SMTP_PHASE_EHLO_TLS || ph == SMTP_PHASE_TLS)
 			return cli_usage_error("smtp", "--quit-after takes "
 			    "connect, banner, ehlo, starttls, auth, mail, "
 			    "rcpt or data, not '%s'", v);

@@ -14,6 +14,8 @@
 
 #include <arpa/inet.h>
 #include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -293,25 +295,37 @@ conn_is_address(const char *s)
 	return inet_pton(AF_INET, s, a) == 1 || inet_pton(AF_INET6, s, a) == 1;
 }
 
+/* Create the TLS client (trust store loaded) unless already done. */
 static int
-conn_tls_begin(struct conn *c)
+conn_tls_prepare(struct conn *c, struct mv_error *err)
 {
 	struct tls_config dflt;
 	const struct tls_config *cfg = c->p.tls;
-	struct mv_error err;
 
+	if (c->tls)
+		return 0;
 	if (cfg == NULL) {
 		memset(&dflt, 0, sizeof(dflt));
 		dflt.server_name = c->p.target->host;
 		cfg = &dflt;
 	}
-	if ((c->tls = tls_client_new(cfg, &err)) == NULL) {
+	c->tls = tls_client_new(cfg, err);
+	return c->tls ? 0 : -1;
+}
+
+static int
+conn_tls_begin(struct conn *c)
+{
+	const struct tls_config *cfg = c->p.tls;
+	struct mv_error err;
+
+	if (conn_tls_prepare(c, &err) == -1) {
 		conn_fail(c, &err);
 		return -1;
 	}
 	c->tls_state = TLS_HANDSHAKE;
 	c->t.tls_us = clock_now_us();
-	if (cfg->server_name == NULL)
+	if (cfg == NULL || cfg->server_name == NULL)
 		conn_note(c, TR_TLS, "starting TLS handshake");
 	else if (conn_is_address(cfg->server_name))
 		conn_note(c, TR_TLS, "starting TLS handshake; the certificate "
@@ -327,11 +341,36 @@ conn_tls_begin(struct conn *c)
 	return conn_flush_tls(c);
 }
 
+/*
+ * After a TLS 1.3 handshake the server sends session tickets, then
+ * answers our first command.  A client as fast as this one has sent
+ * that command before the tickets arrive, so their ACK is delayed
+ * (~40 ms on Linux) and a server using Nagle's algorithm, as Postfix
+ * does, holds its reply until the ACK comes: 40 ms that belong to
+ * neither side's work.  Quick-ACK mode acknowledges at once.
+ */
+static void
+conn_quickack(struct conn *c)
+{
+#ifdef TCP_QUICKACK
+	uv_os_fd_t fd;
+	int one = 1;
+
+	if (c->p.target->is_unix || c->stream == NULL ||
+	    uv_fileno((uv_handle_t *)c->stream, &fd) != 0)
+		return;
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof(one));
+#else
+	(void)c;
+#endif
+}
+
 static void
 conn_tls_done(struct conn *c)
 {
 	const struct tls_config *cfg = c->p.tls;
 
+	conn_quickack(c);
 	uv_timer_stop(&c->timer);
 	c->t.tls_us = clock_now_us() - c->t.tls_us;
 	c->tls_state = TLS_UP;
@@ -695,6 +734,8 @@ conn_start(struct conn *c, struct mv_error *err)
 	char port[8];
 	int r;
 
+	if (c->p.prepare_tls && conn_tls_prepare(c, err) == -1)
+		return -1;
 	if (c->p.target->is_unix) {
 		conn_connect_unix(c);
 		return 0;

@@ -49,6 +49,9 @@ struct conn_params {
 	const struct tls_config *tls;    /* borrowed; NULL = defaults */
 	struct transcript *tr;           /* borrowed, may be NULL */
 	size_t max_read_buffer;          /* plaintext per read; 0 = 1 MiB */
+	/* Load the trust store in conn_start(), before the clock of the
+	 * session starts, when TLS will or may be used. */
+	int prepare_tls;
 };
 
 struct conn_timings {

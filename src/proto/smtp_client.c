@@ -74,8 +74,8 @@ struct smtp_client {
 };
 
 static const char *const smtp_phase_names[SMTP_PHASE_COUNT] = {
-	"connect", "tls", "banner", "ehlo", "starttls", "auth", "mail",
-	"rcpt", "data", "end_of_data", "quit",
+	"connect", "tls", "banner", "ehlo", "starttls", "ehlo_tls", "auth",
+	"mail", "rcpt", "data", "end_of_data", "quit",
 };
 
 const char *
@@ -196,8 +196,9 @@ smtp_current_phase(const struct smtp_client *s)
 		return SMTP_PHASE_BANNER;
 	case ST_EHLO:
 	case ST_HELO:
-	case ST_EHLO_TLS:
 		return SMTP_PHASE_EHLO;
+	case ST_EHLO_TLS:
+		return SMTP_PHASE_EHLO_TLS;
 	case ST_STARTTLS:
 		return SMTP_PHASE_STARTTLS;
 	case ST_TLS:
@@ -657,6 +658,7 @@ smtp_begin_auth(struct smtp_client *s)
 		return;
 	}
 	r->auth_attempted = 1;
+	snprintf(r->auth_user, sizeof(r->auth_user), "%s", p->auth_user);
 	if (!(r->caps.caps & SMTP_CAP_AUTH)) {
 		smtp_fail(s, SMTP_PHASE_AUTH, MV_ERR_LACKS_FEATURE, "the "
 		    "server does not offer AUTH%s", r->tls_active ? "" :
@@ -747,8 +749,7 @@ smtp_send_ehlo(struct smtp_client *s, enum smtp_state st)
 	snprintf(line, sizeof(line), "%s %s", s->p->lmtp ? "LHLO" : "EHLO",
 	    s->p->helo_name);
 	s->st = st;
-	if (st == ST_EHLO)
-		phase_begin(s, SMTP_PHASE_EHLO);
+	phase_begin(s, st == ST_EHLO ? SMTP_PHASE_EHLO : SMTP_PHASE_EHLO_TLS);
 	smtp_send(s, line, NULL);
 	smtp_expect(s, s->p->command_timeout_ms, s->p->lmtp ?
 	    "the reply to LHLO" : "the reply to EHLO");
@@ -799,8 +800,10 @@ smtp_on_ehlo_reply(struct smtp_client *s, const struct smtp_reply *rep)
 	char sum[600];
 
 	reply_copy(&r->ehlo, rep);
-	if (s->st == ST_EHLO && !(r->phase_done & (1u << SMTP_PHASE_EHLO)))
+	if (s->st == ST_EHLO)
 		phase_end(s, SMTP_PHASE_EHLO);
+	else if (s->st == ST_EHLO_TLS)
+		phase_end(s, SMTP_PHASE_EHLO_TLS);
 	if (rep->code == 250) {
 		if (s->st == ST_HELO) {
 			r->helo_fallback = 1;
@@ -828,7 +831,7 @@ smtp_on_ehlo_reply(struct smtp_client *s, const struct smtp_reply *rep)
 		smtp_expect(s, s->p->command_timeout_ms, "the reply to HELO");
 		return;
 	}
-	smtp_fail(s, SMTP_PHASE_EHLO, MV_ERR_REJECTED, "%s was refused: %s",
+	smtp_fail(s, smtp_current_phase(s), MV_ERR_REJECTED, "%s was refused: %s",
 	    s->st == ST_HELO ? "HELO" : s->p->lmtp ? "LHLO" : "EHLO",
 	    reply_summary(&r->ehlo, sum, sizeof(sum)));
 }

@@ -30,6 +30,7 @@ enum smtp_phase {
 	SMTP_PHASE_BANNER,
 	SMTP_PHASE_EHLO,
 	SMTP_PHASE_STARTTLS, /* the STARTTLS command and its 220 */
+	SMTP_PHASE_EHLO_TLS, /* EHLO again, over TLS (RFC 3207 4.2) */
 	SMTP_PHASE_AUTH,
 	SMTP_PHASE_MAIL,
 	SMTP_PHASE_RCPT,
@@ -97,6 +98,7 @@ struct smtp_client_result {
 	int auth_attempted;
 	int auth_ok;
 	char auth_mech[32];
+	char auth_user[256];
 	struct smtp_reply_copy auth;
 	struct smtp_reply_copy mail;
 	struct smtp_rcpt_result *rcpt;    /* owned, nrcpt entries */

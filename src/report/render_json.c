@@ -124,8 +124,9 @@ smtp_json(const struct report *rep)
 		"auth", r->caps_plain.auth_list) : json_null(),
 	    "helo_fallback", r->helo_fallback, "starttls_offered",
 	    r->starttls_offered, "tls", tls_json(r), "auth",
-	    r->auth_attempted ? json_pack("{s:s, s:b, s:o}", "mechanism",
-		r->auth_mech, "ok", r->auth_ok, "reply", reply_json(&r->auth))
+	    r->auth_attempted ? json_pack("{s:s, s:s, s:b, s:o}", "user",
+		r->auth_user, "mechanism", r->auth_mech, "ok", r->auth_ok,
+		"reply", reply_json(&r->auth))
 	    : json_null(), "mail", reply_json(&r->mail));
 	json_object_set_new(o, "recipients", rcpts);
 	json_object_set_new(o, "data", reply_json(&r->data));

@@ -118,7 +118,7 @@ render_smtp(const struct report *rep, const struct render_opts *o,
 	}
 	if (r->auth_attempted)
 		buf_printf(out, "  %-12s %s as %s: %s\n", "AUTH", r->auth_mech,
-		    "user", r->auth_ok ? "accepted" : "refused");
+		    r->auth_user, r->auth_ok ? "accepted" : "refused");
 	if (rep->message_id[0])
 		buf_printf(out, "  %-12s %s\n", "Message-ID", rep->message_id);
 	if (r->queue_id[0])

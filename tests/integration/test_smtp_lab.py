@@ -192,8 +192,10 @@ class TestPlainAndStarttls(LabCase):
             f.write("hello\n")
         r = self.smtp(self.url("smtp", "LAB_SMTP_PORT"), "--cafile", bad,
                       "--to", self.lab["LAB_USER"], "--json")
+        # Found before connecting: a usage error like any other, on stderr.
         self.assertEqual(r.rc, 2, r)
-        self.assertIn(bad, r.json["error"]["message"])
+        self.assertIn(bad, r.err)
+        self.assertEqual(r.out, "")
 
     def test_source_address_is_used(self):
         r = self.smtp(self.url("smtp", "LAB_SMTP_PORT"), "--source",
