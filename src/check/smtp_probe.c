@@ -181,7 +181,7 @@ probe_check_tls(const struct smtp_probe_params *p, struct report *rep,
 		report_add_check(rep, "tls", VERDICT_FAIL, "%s", r->err.msg);
 		return;
 	}
-	if (p->smtp.tls == SMTP_TLS_OFF && !p->target.implicit_tls) {
+	if (p->smtp.tls == TLS_POLICY_OFF && !p->target.implicit_tls) {
 		report_add_check(rep, "tls", VERDICT_SKIP, "not attempted "
 		    "(--tls off)%s", r->starttls_offered ?
 		    "; the server offers STARTTLS" : "");
@@ -353,7 +353,7 @@ smtp_probe_run(const struct smtp_probe_params *p, struct report *rep,
 	cp.tls_timeout_ms = p->tls_timeout_ms;
 	cp.tls = &pp.tls;
 	cp.tr = &rep->tr;
-	cp.prepare_tls = p->target.implicit_tls || p->smtp.tls != SMTP_TLS_OFF;
+	cp.prepare_tls = p->target.implicit_tls || p->smtp.tls != TLS_POLICY_OFF;
 	if (uv_loop_init(&loop) != 0) {
 		mv_error_set(err, MV_ERR_INTERNAL, "cannot start event loop");
 		goto out;

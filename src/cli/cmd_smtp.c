@@ -175,11 +175,11 @@ static int
 smtp_parse_tls(struct smtp_cli *c, const char *v)
 {
 	if (strcasecmp(v, "off") == 0)
-		c->pp.smtp.tls = SMTP_TLS_OFF;
+		c->pp.smtp.tls = TLS_POLICY_OFF;
 	else if (strcasecmp(v, "optional") == 0)
-		c->pp.smtp.tls = SMTP_TLS_OPTIONAL;
+		c->pp.smtp.tls = TLS_POLICY_OPTIONAL;
 	else if (strcasecmp(v, "required") == 0)
-		c->pp.smtp.tls = SMTP_TLS_REQUIRED;
+		c->pp.smtp.tls = TLS_POLICY_REQUIRED;
 	else
 		return cli_usage_error("smtp", "--tls takes off, optional or "
 		    "required, not '%s'", v);
@@ -352,7 +352,7 @@ smtp_defaults(struct smtp_cli *c)
 	pp->family = AF_UNSPEC;
 	pp->connect_timeout_ms = 15000;
 	pp->tls_timeout_ms = 30000;
-	pp->smtp.tls = SMTP_TLS_OPTIONAL;
+	pp->smtp.tls = TLS_POLICY_OPTIONAL;
 	pp->smtp.quit_after = SMTP_PHASE_COUNT;
 	pp->smtp.banner_timeout_ms = 60000;
 	pp->smtp.command_timeout_ms = 60000;
@@ -377,7 +377,7 @@ smtp_finish_options(struct smtp_cli *c)
 	/* A local socket has no network to protect and no name to verify
 	 * a certificate against: TLS only when asked for. */
 	if (pp->target.is_unix && !c->tls_given)
-		pp->smtp.tls = SMTP_TLS_OFF;
+		pp->smtp.tls = TLS_POLICY_OFF;
 	if (pp->target.is_literal && pp->family != AF_UNSPEC &&
 	    (strchr(pp->target.host, ':') != NULL) !=
 	    (pp->family == AF_INET6))
@@ -386,7 +386,7 @@ smtp_finish_options(struct smtp_cli *c)
 		    strchr(pp->target.host, ':') ? "IPv6" : "IPv4",
 		    pp->family == AF_INET ? "-4" : "-6",
 		    pp->family == AF_INET ? "IPv4" : "IPv6");
-	if (pp->target.implicit_tls && pp->smtp.tls == SMTP_TLS_OFF)
+	if (pp->target.implicit_tls && pp->smtp.tls == TLS_POLICY_OFF)
 		return cli_usage_error("smtp", "--tls off contradicts %s, "
 		    "which is TLS from the first byte", c->url);
 	if (pp->smtp.nrcpt == 0 && pp->smtp.quit_after >= SMTP_PHASE_MAIL)

@@ -23,6 +23,13 @@
 
 #define TLS_CHAIN_MAX 8
 
+/* What a STARTTLS-capable session does about TLS (--tls). */
+enum tls_policy {
+	TLS_POLICY_OFF,      /* never upgrade */
+	TLS_POLICY_OPTIONAL, /* upgrade when offered */
+	TLS_POLICY_REQUIRED, /* fail when the upgrade is missing or fails */
+};
+
 struct tls_config {
 	const char *cafile;      /* NULL: the system trust store */
 	const char *capath;      /* NULL: none */

@@ -762,7 +762,7 @@ smtp_after_ehlo(struct smtp_client *s)
 	const struct smtp_client_params *p = s->p;
 	struct smtp_client_result *r = s->r;
 
-	if (!r->tls_active && p->tls != SMTP_TLS_OFF && !s->starttls_refused) {
+	if (!r->tls_active && p->tls != TLS_POLICY_OFF && !s->starttls_refused) {
 		if (r->caps.caps & SMTP_CAP_STARTTLS) {
 			if (p->quit_after <= SMTP_PHASE_EHLO) {
 				smtp_quit(s);
@@ -775,7 +775,7 @@ smtp_after_ehlo(struct smtp_client *s)
 			    "the reply to STARTTLS");
 			return;
 		}
-		if (p->tls == SMTP_TLS_REQUIRED) {
+		if (p->tls == TLS_POLICY_REQUIRED) {
 			smtp_fail(s, SMTP_PHASE_STARTTLS, MV_ERR_LACKS_FEATURE,
 			    "the server does not offer STARTTLS, and TLS is "
 			    "required (--tls required): refusing to continue "
@@ -861,7 +861,7 @@ smtp_on_starttls_reply(struct smtp_client *s, const struct smtp_reply *rep,
 			conn_starttls(s->conn);
 		return;
 	}
-	if (s->p->tls == SMTP_TLS_REQUIRED) {
+	if (s->p->tls == TLS_POLICY_REQUIRED) {
 		smtp_fail(s, SMTP_PHASE_STARTTLS, MV_ERR_REJECTED, "STARTTLS "
 		    "was refused and TLS is required: %s",
 		    reply_summary(&r->starttls, sum, sizeof(sum)));

@@ -40,16 +40,11 @@ enum smtp_phase {
 	SMTP_PHASE_COUNT
 };
 
-enum smtp_tls_policy {
-	SMTP_TLS_OFF,      /* never STARTTLS */
-	SMTP_TLS_OPTIONAL, /* STARTTLS when offered */
-	SMTP_TLS_REQUIRED, /* fail when STARTTLS is missing or fails */
-};
 
 struct smtp_client_params {
 	int lmtp;                     /* LHLO, one final reply per recipient */
 	const char *helo_name;        /* our EHLO name */
-	enum smtp_tls_policy tls;
+	enum tls_policy tls;
 	const char *auth_user;        /* NULL: no AUTH */
 	const char *auth_pass;
 	const char *auth_mech;        /* NULL or "auto": the strongest */
