@@ -134,75 +134,34 @@ ehlo_keywords(const struct smtp_reply_copy *c, char *out, size_t outsz)
 	return out;
 }
 
-/* Skip for a phase never reached, error when the session died there. */
 static void
 probe_unreached(struct report *rep, const char *name, enum smtp_phase ph,
     const struct smtp_client_result *r)
 {
-	if (r->err.cat != MV_ERR_NONE && r->failed_phase == ph)
-		report_add_check(rep, name, r->err.cat == MV_ERR_REJECTED ||
-		    r->err.cat == MV_ERR_PROTOCOL ||
-		    r->err.cat == MV_ERR_CLOSED ||
-		    r->err.cat == MV_ERR_LACKS_FEATURE ||
-		    r->err.cat == MV_ERR_TLS ? VERDICT_FAIL : VERDICT_ERROR,
-		    "%s", r->err.msg);
-	else
-		report_add_check(rep, name, VERDICT_SKIP, "not reached");
+	probe_add_unreached(rep, name, r->failed_phase == ph, &r->err);
 }
 
 static void
 probe_check_tls(const struct smtp_probe_params *p, struct report *rep,
     const struct smtp_client_result *r)
 {
-	const struct tls_info *ti = &r->tls;
-	const struct tls_cert_info *leaf = ti->chain_len ? &ti->chain[0] :
-	    NULL;
+	struct probe_tls_outcome o;
+	char refusal[600];
 
-	if (r->tls_active) {
-		report_add_check(rep, "tls", VERDICT_PASS, "%s with %s%s%s%s",
-		    ti->version, ti->cipher, ti->group[0] ? ", key exchange "
-		    : "", ti->group, r->implicit_tls ? " (implicit TLS)" :
-		    " (STARTTLS)");
-		if (ti->verified)
-			report_add_check(rep, "certificate", VERDICT_PASS,
-			    "verified for %s; %s, expires %s",
-			    ti->server_name[0] ? ti->server_name : "-",
-			    leaf ? leaf->subject : "", leaf ? leaf->not_after :
-			    "");
-		else
-			report_add_check(rep, "certificate", VERDICT_FAIL,
-			    "%s%s", ti->verify_error, p->tls.insecure ?
-			    " (continued because of --insecure)" : "");
-		return;
-	}
-	if (r->err.cat == MV_ERR_TLS ||
-	    (r->err.cat != MV_ERR_NONE && (r->failed_phase == SMTP_PHASE_TLS ||
-		r->failed_phase == SMTP_PHASE_STARTTLS))) {
-		report_add_check(rep, "tls", VERDICT_FAIL, "%s", r->err.msg);
-		return;
-	}
-	if (p->smtp.tls == TLS_POLICY_OFF && !p->target.implicit_tls) {
-		report_add_check(rep, "tls", VERDICT_SKIP, "not attempted "
-		    "(--tls off)%s", r->starttls_offered ?
-		    "; the server offers STARTTLS" : "");
-		return;
-	}
-	if (!phase_reached(r, SMTP_PHASE_EHLO)) {
-		report_add_check(rep, "tls", VERDICT_SKIP, "not reached");
-		return;
-	}
-	if (p->smtp.quit_after <= SMTP_PHASE_EHLO && r->starttls_offered) {
-		report_add_check(rep, "tls", VERDICT_SKIP, "STARTTLS offered, "
-		    "not attempted (--quit-after)");
-		return;
-	}
-	if (r->starttls_offered)
-		report_add_check(rep, "tls", VERDICT_WARN, "STARTTLS offered "
-		    "but refused (%d); the session stayed in plaintext",
-		    r->starttls.code);
-	else
-		report_add_check(rep, "tls", VERDICT_WARN, "the server does "
-		    "not offer STARTTLS; mail to it travels in plaintext");
+	memset(&o, 0, sizeof(o));
+	o.upgrade = "STARTTLS";
+	o.active = r->tls_active;
+	o.implicit = r->implicit_tls;
+	o.offered = r->starttls_offered;
+	o.reached = phase_reached(r, SMTP_PHASE_EHLO);
+	o.stopped_before = p->smtp.quit_after <= SMTP_PHASE_EHLO;
+	if (r->starttls.code && r->starttls.code != 220)
+		o.refusal = first_line(&r->starttls, refusal, sizeof(refusal));
+	o.info = &r->tls;
+	o.err = &r->err;
+	o.err_in_tls = r->failed_phase == SMTP_PHASE_TLS ||
+	    r->failed_phase == SMTP_PHASE_STARTTLS;
+	probe_judge_tls(rep, &p->net, &o);
 }
 
 static void
@@ -272,7 +231,7 @@ probe_judge(const struct smtp_probe_params *p, struct report *rep)
 	}
 	if (p->smtp.quit_after == SMTP_PHASE_CONNECT)
 		return;
-	if (p->target.implicit_tls || phase_reached(r, SMTP_PHASE_EHLO) ||
+	if (p->net.target.implicit_tls || phase_reached(r, SMTP_PHASE_EHLO) ||
 	    r->err.cat == MV_ERR_TLS)
 		probe_check_tls(p, rep, r);
 	if (phase_reached(r, SMTP_PHASE_BANNER))
@@ -319,6 +278,7 @@ smtp_probe_run(const struct smtp_probe_params *p, struct report *rep,
     struct mv_error *err)
 {
 	struct smtp_probe_params pp = *p;
+	struct tls_config tls;
 	struct conn_params cp;
 	struct smtp_client *s;
 	struct buf wire;
@@ -326,7 +286,7 @@ smtp_probe_run(const struct smtp_probe_params *p, struct report *rep,
 	int done = 0, r = -1;
 
 	buf_init(&wire, PROBE_MESSAGE_MAX + PROBE_MESSAGE_MAX / 8);
-	target_format(&p->target, rep->target, sizeof(rep->target));
+	target_format(&p->net.target, rep->target, sizeof(rep->target));
 	if ((rep->smtp = calloc(1, sizeof(*rep->smtp))) == NULL) {
 		mv_error_set(err, MV_ERR_INTERNAL, "out of memory");
 		goto out;
@@ -343,17 +303,8 @@ smtp_probe_run(const struct smtp_probe_params *p, struct report *rep,
 	for (size_t i = 0; i < p->smtp.nrcpt; i++)
 		if (has_8bit(p->smtp.rcpt[i], strlen(p->smtp.rcpt[i])))
 			pp.smtp.utf8_addresses = 1;
-	if (pp.tls.server_name == NULL && !p->target.is_unix)
-		pp.tls.server_name = p->target.host;
-	memset(&cp, 0, sizeof(cp));
-	cp.target = &pp.target;
-	cp.family = p->family;
-	cp.source = p->source;
-	cp.connect_timeout_ms = p->connect_timeout_ms;
-	cp.tls_timeout_ms = p->tls_timeout_ms;
-	cp.tls = &pp.tls;
-	cp.tr = &rep->tr;
-	cp.prepare_tls = p->target.implicit_tls || p->smtp.tls != TLS_POLICY_OFF;
+	pp.smtp.tls = p->net.tls_policy;
+	probe_conn_params(&pp.net, &tls, &rep->tr, &cp);
 	if (uv_loop_init(&loop) != 0) {
 		mv_error_set(err, MV_ERR_INTERNAL, "cannot start event loop");
 		goto out;
@@ -366,9 +317,9 @@ smtp_probe_run(const struct smtp_probe_params *p, struct report *rep,
 	}
 	uv_run(&loop, UV_RUN_DEFAULT);
 	smtp_client_free(s);
-	/* Let the closed handles' callbacks run, then release the loop. */
-	uv_run(&loop, UV_RUN_DEFAULT);
-	if (uv_loop_close(&loop) != 0 || !done) {
+	if (probe_loop_run(&loop, err) == -1)
+		goto out;
+	if (!done) {
 		mv_error_set(err, MV_ERR_INTERNAL, "the session ended without "
 		    "a result");
 		goto out;

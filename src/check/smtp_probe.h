@@ -11,21 +11,15 @@
 #ifndef MAILVET_CHECK_SMTP_PROBE_H
 #define MAILVET_CHECK_SMTP_PROBE_H
 
-#include "net/target.h"
-#include "net/tls.h"
+#include "check/probe_net.h"
 #include "proto/smtp_client.h"
 #include "report/report.h"
 
 #include <stdint.h>
 
 struct smtp_probe_params {
-	struct target target;
-	int family;                     /* AF_UNSPEC / AF_INET / AF_INET6 */
-	const char *source;             /* local address, or NULL */
-	struct tls_config tls;          /* server_name NULL: target host */
-	uint64_t connect_timeout_ms;
-	uint64_t tls_timeout_ms;
-	/* Engine parameters; message, message_len, eight_bit and
+	struct probe_net net;           /* net.tls_policy overrides smtp.tls */
+	/* Engine parameters; tls, message, message_len, eight_bit and
 	 * utf8_addresses are filled by the probe. */
 	struct smtp_client_params smtp;
 	/* The message: either raw (from --data, sent as given, only line

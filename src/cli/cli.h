@@ -6,11 +6,13 @@
 #ifndef MAILVET_CLI_CLI_H
 #define MAILVET_CLI_CLI_H
 
+#include "check/probe_net.h"
 #include "core/buf.h"
 #include "report/render.h"
 #include "report/report.h"
 
 #include <stdint.h>
+#include <getopt.h>
 #include <stdio.h>
 
 /* Print "mailvet CMD: message" to stderr; returns EXIT_USAGE. */
@@ -32,6 +34,58 @@ int cli_output(const struct report *rep, int json, int transcript,
 /* Our host name for EHLO and default addresses. */
 void cli_hostname(char *out, size_t outsz);
 
+/*
+ * Options every session command shares (network, TLS, timeouts,
+ * credentials, output), parsed once here so that they mean the same in
+ * every command.  Option values with ids >= CLI_COMMON_BASE are common.
+ */
+#define CLI_COMMON_BASE 1000
+
+struct cli_common {
+	const char *cmd;              /* "smtp", "pop3", ... */
+	struct probe_net net;
+	int tls_given;                /* --tls was on the command line */
+	uint64_t greeting_timeout_ms;
+	uint64_t command_timeout_ms;
+	uint64_t data_timeout_ms;     /* smtp: the reply to the message */
+	const char *user;             /* --user / --auth-user */
+	const char *password_file;
+	const char *auth_mech;
+	const char *authzid;
+	int show_secrets;
+	int json, transcript, verbose;
+	const char *color;
+	struct buf password;          /* filled by cli_common_finish() */
+	const char *url;
+};
+
+extern const char cli_common_help[];
+
+void cli_common_init(struct cli_common *c, const char *cmd);
+void cli_common_free(struct cli_common *c);
+/*
+ * Run getopt over argv with the command's own options plus the common
+ * ones.  own_option() handles the command's options (ids below
+ * CLI_COMMON_BASE) and returns 0 or EXIT_USAGE.  Takes the one URL.
+ * Returns 0 to go on, -1 after printing help, or EXIT_USAGE.
+ */
+int cli_common_parse(struct cli_common *c, int argc, char **argv,
+    const struct option *own, const char *usage,
+    int (*own_option)(void *ctx, int ch, const char *v), void *ctx);
+/* Parse the URL (default scheme dflt), cross-check the common options
+ * against it and read the password when a user was given.  Returns 0
+ * or EXIT_USAGE (message printed). */
+int cli_common_finish(struct cli_common *c, enum target_scheme dflt);
+/* "10s"-style value of option name into *ms, or EXIT_USAGE. */
+int cli_duration(const char *cmd, const char *name, const char *v,
+    uint64_t *ms);
+/* "64k", "10m", "1g" or plain bytes into *bytes, or EXIT_USAGE. */
+int cli_size(const char *cmd, const char *name, const char *v,
+    size_t *bytes);
+
 int cmd_smtp(int argc, char **argv);
+int cmd_pop3(int argc, char **argv);
+int cmd_imap(int argc, char **argv);
+int cmd_deliver(int argc, char **argv);
 
 #endif

@@ -1,179 +1,165 @@
 /*
- * render_json.c - the one JSON document per run (schema in docs/json.md).
+ * render_json.c - the one JSON document per run (schema in docs/json.md)
+ * and the pieces the command objects share.
  *
  * Top level, shared by all commands: mailvet, command, target, verdict,
- * exit_code, error, checks, transcript; then one object named after the
- * command with its measurements.  Fields are never renamed; new ones
- * may be added.
+ * exit_code, error, checks, transcript; then one object per kind of
+ * result (smtp, pop3, imap, deliver).  Fields are never renamed; new
+ * ones may be added.  Objects are built with json_object_set_new rather
+ * than json_pack so that one bad value cannot drop a whole object.
  */
 #include "report/render.h"
+#include "report/render_json_parts.h"
 
-#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 
-static json_t *
-jstr_or_null(const char *s)
+void
+rj_set(json_t *obj, const char *key, json_t *value)
 {
-	return s && s[0] ? json_string(s) : json_null();
+	json_object_set_new(obj, key, value ? value : json_null());
 }
 
-static json_t *
-reply_json(const struct smtp_reply_copy *c)
+json_t *
+rj_words(const char *list)
 {
-	if (c->code == 0)
-		return json_null();
-	return json_pack("{s:i, s:o, s:s}", "code", c->code, "enhanced",
-	    jstr_or_null(c->enh), "text", c->text ? c->text : "");
-}
+	json_t *a = json_array();
+	const char *p = list ? list : "";
 
-static json_t *
-cert_json(const struct tls_cert_info *ci)
-{
-	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:s, s:b}",
-	    "subject", ci->subject, "issuer", ci->issuer, "san", ci->san,
-	    "not_before", ci->not_before, "not_after", ci->not_after,
-	    "sha256", ci->sha256, "key_type", ci->key_type, "key_bits",
-	    ci->key_bits, "signature_algorithm", ci->sig_alg, "self_issued",
-	    ci->self_issued);
-}
-
-static json_t *
-tls_json(const struct smtp_client_result *r)
-{
-	const struct tls_info *ti = &r->tls;
-	json_t *chain;
-	size_t i;
-
-	if (!r->tls_active)
-		return json_null();
-	chain = json_array();
-	for (i = 0; i < ti->chain_len; i++)
-		json_array_append_new(chain, cert_json(&ti->chain[i]));
-	return json_pack("{s:s, s:s, s:s, s:o, s:i, s:b, s:o, s:o, s:s, s:o}",
-	    "mode", r->implicit_tls ? "implicit" : "starttls",
-	    "version", ti->version, "cipher", ti->cipher, "group",
-	    jstr_or_null(ti->group), "cipher_bits", ti->cipher_bits,
-	    "verified", ti->verified, "verify_error",
-	    jstr_or_null(ti->verify_error), "server_name",
-	    jstr_or_null(ti->server_name), "verify_code_name",
-	    ti->verified ? "ok" : "failed", "chain", chain);
-}
-
-static json_t *
-caps_json(const struct smtp_client_result *r)
-{
-	const struct smtp_caps *c = &r->caps;
-	const char *p = c->auth_list;
-	json_t *list, *auth;
-	unsigned bit;
-
-	if (!r->have_caps)
-		return json_null();
-	list = json_array();
-	auth = json_array();
-	for (bit = 1; bit && bit <= SMTP_CAP_XFORWARD; bit <<= 1)
-		if (c->caps & bit)
-			json_array_append_new(list,
-			    json_string(smtp_cap_name(bit)));
 	while (*p) {
 		size_t n = strcspn(p, " ");
 
 		if (n)
-			json_array_append_new(auth, json_stringn(p, n));
+			json_array_append_new(a, json_text_n(p, n));
 		p += n;
 		p += strspn(p, " ");
 	}
-	return json_pack("{s:s, s:o, s:o, s:I, s:s}", "domain", c->domain,
-	    "capabilities", list, "auth", auth, "size",
-	    (json_int_t)c->size_max, "unknown", c->unknown);
+	return a;
 }
 
 static json_t *
-smtp_json(const struct report *rep)
+rj_cert(const struct tls_cert_info *ci)
 {
-	const struct smtp_client_result *r = rep->smtp;
-	json_t *rcpts = json_array(), *timings = json_object(), *o;
+	json_t *o = json_object();
+
+	rj_set(o, "subject", json_text(ci->subject));
+	rj_set(o, "issuer", json_text(ci->issuer));
+	rj_set(o, "san", json_text(ci->san));
+	rj_set(o, "not_before", json_text(ci->not_before));
+	rj_set(o, "not_after", json_text(ci->not_after));
+	rj_set(o, "sha256", json_text(ci->sha256));
+	rj_set(o, "key_type", json_text(ci->key_type));
+	rj_set(o, "key_bits", json_integer(ci->key_bits));
+	rj_set(o, "signature_algorithm", json_text(ci->sig_alg));
+	rj_set(o, "self_issued", json_boolean(ci->self_issued));
+	return o;
+}
+
+json_t *
+rj_tls(const struct tls_info *ti, int active, int implicit)
+{
+	json_t *o, *chain;
 	size_t i;
+
+	if (!active)
+		return json_null();
+	o = json_object();
+	chain = json_array();
+	for (i = 0; i < ti->chain_len; i++)
+		json_array_append_new(chain, rj_cert(&ti->chain[i]));
+	rj_set(o, "mode", json_string(implicit ? "implicit" : "starttls"));
+	rj_set(o, "version", json_text(ti->version));
+	rj_set(o, "cipher", json_text(ti->cipher));
+	rj_set(o, "group", json_text_or_null(ti->group));
+	rj_set(o, "cipher_bits", json_integer(ti->cipher_bits));
+	rj_set(o, "verified", json_boolean(ti->verified));
+	rj_set(o, "verify_error", json_text_or_null(ti->verify_error));
+	rj_set(o, "server_name", json_text_or_null(ti->server_name));
+	rj_set(o, "chain", chain);
+	return o;
+}
+
+json_t *
+rj_timings(const uint64_t *phase_us, unsigned done, int nphases,
+    const char *(*name)(int), uint64_t total_us)
+{
+	json_t *o = json_object();
 	int ph;
 
-	for (i = 0; i < r->nrcpt; i++) {
-		const struct smtp_rcpt_result *rr = &r->rcpt[i];
-		json_t *j = json_pack("{s:s, s:o, s:o, s:o}", "address",
-		    rr->address, "code", rr->reply.code ?
-		    json_integer(rr->reply.code) : json_null(), "enhanced",
-		    jstr_or_null(rr->reply.enh), "text",
-		    jstr_or_null(rr->reply.text));
-
-		if (rr->lmtp.code)
-			json_object_set_new(j, "delivery",
-			    reply_json(&rr->lmtp));
-		json_array_append_new(rcpts, j);
-	}
-	for (ph = 0; ph < SMTP_PHASE_COUNT; ph++)
-		if (r->phase_done & (1u << ph))
-			json_object_set_new(timings, smtp_phase_name(ph),
-			    json_real((double)r->phase_us[ph] / 1000.0));
-	json_object_set_new(timings, "total",
-	    json_real((double)r->total_us / 1000.0));
-	o = json_pack("{s:o, s:o, s:o, s:o, s:o, s:b, s:b, s:o, s:o, s:o}",
-	    "peer", jstr_or_null(r->peer), "local", jstr_or_null(r->local),
-	    "banner", reply_json(&r->banner), "ehlo", caps_json(r),
-	    "ehlo_before_tls", r->have_caps_plain && r->tls_active ?
-	    json_pack("{s:b, s:s}", "starttls", r->starttls_offered,
-		"auth", r->caps_plain.auth_list) : json_null(),
-	    "helo_fallback", r->helo_fallback, "starttls_offered",
-	    r->starttls_offered, "tls", tls_json(r), "auth",
-	    r->auth_attempted ? json_pack("{s:s, s:s, s:b, s:o}", "user",
-		r->auth_user, "mechanism", r->auth_mech, "ok", r->auth_ok,
-		"reply", reply_json(&r->auth))
-	    : json_null(), "mail", reply_json(&r->mail));
-	json_object_set_new(o, "recipients", rcpts);
-	json_object_set_new(o, "data", reply_json(&r->data));
-	json_object_set_new(o, "end_of_data", reply_json(&r->eod));
-	json_object_set_new(o, "queue_id", jstr_or_null(r->queue_id));
-	json_object_set_new(o, "message_id", jstr_or_null(rep->message_id));
-	json_object_set_new(o, "token", jstr_or_null(rep->token));
-	json_object_set_new(o, "pipelined", json_boolean(r->pipelined));
-	json_object_set_new(o, "quit_ok", json_boolean(r->quit_ok));
-	json_object_set_new(o, "bare_lf_lines",
-	    json_integer((json_int_t)r->bare_lf_lines));
-	json_object_set_new(o, "timings_ms", timings);
+	for (ph = 0; ph < nphases; ph++)
+		if (done & (1u << ph))
+			rj_set(o, name(ph),
+			    json_real((double)phase_us[ph] / 1000.0));
+	rj_set(o, "total", json_real((double)total_us / 1000.0));
 	return o;
+}
+
+static json_t *
+rj_checks(const struct report *r)
+{
+	json_t *a = json_array();
+	size_t i;
+
+	for (i = 0; i < r->nchecks; i++) {
+		json_t *c = json_object();
+
+		rj_set(c, "name", json_string(r->checks[i].name));
+		rj_set(c, "verdict",
+		    json_string(verdict_name(r->checks[i].verdict)));
+		rj_set(c, "summary", json_text(r->checks[i].summary));
+		json_array_append_new(a, c);
+	}
+	return a;
+}
+
+static json_t *
+rj_transcript(const struct report *r)
+{
+	json_t *a = json_array();
+	size_t i;
+
+	for (i = 0; i < r->tr.n; i++) {
+		json_t *e = json_object();
+
+		rj_set(e, "t_ms", json_real((double)r->tr.v[i].t_us / 1000.0));
+		rj_set(e, "kind",
+		    json_string(transcript_kind_name(r->tr.v[i].kind)));
+		rj_set(e, "text", json_text(r->tr.v[i].text));
+		json_array_append_new(a, e);
+	}
+	return a;
 }
 
 int
 report_render_json(const struct report *r, const struct render_opts *o,
     struct buf *out)
 {
-	json_t *doc, *checks = json_array(), *tr = json_array();
+	json_t *doc = json_object(), *err = json_null();
 	char *text;
-	size_t i;
 	int ret;
 
 	(void)o;
-	for (i = 0; i < r->nchecks; i++)
-		json_array_append_new(checks, json_pack("{s:s, s:s, s:s}",
-		    "name", r->checks[i].name, "verdict",
-		    verdict_name(r->checks[i].verdict), "summary",
-		    r->checks[i].summary));
-	for (i = 0; i < r->tr.n; i++)
-		json_array_append_new(tr, json_pack("{s:f, s:s, s:s}", "t_ms",
-		    (double)r->tr.v[i].t_us / 1000.0, "kind",
-		    transcript_kind_name(r->tr.v[i].kind), "text",
-		    r->tr.v[i].text));
-	doc = json_pack("{s:s, s:s, s:s, s:s, s:i, s:o, s:o, s:o, s:I}",
-	    "mailvet", MAILVET_VERSION, "command", r->command, "target",
-	    r->target, "verdict", report_verdict_name(r), "exit_code",
-	    (int)report_exit_code(r), "error", r->err.cat == MV_ERR_NONE ?
-	    json_null() : json_pack("{s:s, s:s}", "category",
-		mv_errcat_name(r->err.cat), "message", r->err.msg),
-	    "checks", checks, "transcript", tr, "transcript_dropped",
-	    (json_int_t)r->tr.dropped);
 	if (doc == NULL)
 		return -1;
+	if (r->err.cat != MV_ERR_NONE) {
+		err = json_object();
+		rj_set(err, "category",
+		    json_string(mv_errcat_name(r->err.cat)));
+		rj_set(err, "message", json_text(r->err.msg));
+	}
+	rj_set(doc, "mailvet", json_string(MAILVET_VERSION));
+	rj_set(doc, "command", json_string(r->command));
+	rj_set(doc, "target", json_text(r->target));
+	rj_set(doc, "verdict", json_string(report_verdict_name(r)));
+	rj_set(doc, "exit_code", json_integer(report_exit_code(r)));
+	rj_set(doc, "error", err);
+	rj_set(doc, "checks", rj_checks(r));
+	rj_set(doc, "transcript", rj_transcript(r));
+	rj_set(doc, "transcript_dropped",
+	    json_integer((json_int_t)r->tr.dropped));
 	if (r->smtp)
-		json_object_set_new(doc, "smtp", smtp_json(r));
+		rj_set(doc, "smtp", rj_smtp(r));
+	/* MAILBOX-RENDERERS */
 	text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	json_decref(doc);
 	if (text == NULL)

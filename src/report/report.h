@@ -14,6 +14,9 @@
 
 #include "core/error.h"
 #include "core/transcript.h"
+#include "core/buf.h"
+#include "proto/imap_client.h"
+#include "proto/pop3_client.h"
 #include "proto/smtp_client.h"
 
 #include <stddef.h>
@@ -43,6 +46,23 @@ struct check_result {
 	char summary[REPORT_SUMMARY_MAX]; /* the evidence, in plain words */
 };
 
+/* `mailvet deliver`: submission, then the message found in the box. */
+struct deliver_summary {
+	char via[320];                    /* where it was submitted */
+	char check[320];                  /* the mailbox it was looked for in */
+	int submitted;                    /* 250 after the message */
+	int found;
+	uint64_t time_to_inbox_us;        /* from the 250 to the session that
+					   * found it */
+	unsigned polls;                   /* mailbox sessions run */
+	uint64_t wait_ms;                 /* how long we were ready to wait */
+	uint64_t poll_ms;                 /* pause between sessions */
+	int cleaned;                      /* the message was deleted again */
+	struct buf log;                   /* log lines for the queue id,
+					   * '\n'-separated, owned */
+	size_t log_lines;
+};
+
 struct report {
 	const char *command;              /* "smtp", static */
 	char target[320];                 /* as normalised: smtp://host:port */
@@ -52,6 +72,9 @@ struct report {
 	struct transcript tr;
 	/* Command-specific results, owned. */
 	struct smtp_client_result *smtp;
+	struct pop3_client_result *pop3;
+	struct imap_client_result *imap;
+	struct deliver_summary *deliver;
 	char message_id[160];
 	char token[40];
 };

@@ -8,10 +8,12 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "report/json_text.h"
 #include "report/render.h"
 #include "report/report.h"
 
 #include <jansson.h>
+#include <stdlib.h>
 #include <string.h>
 
 static void
@@ -138,6 +140,78 @@ test_text_no_color_has_no_escape(void **state)
 	report_free(&r);
 }
 
+static void
+test_json_text_repairs_utf8(void **state)
+{
+	static const struct {
+		const char *in;
+		size_t n;
+		const char *out;
+	} cases[] = {
+		{ "plain", 5, "plain" },
+		{ "caf\xc3\xa9", 5, "caf\xc3\xa9" },           /* valid */
+		{ "caf\xe9", 4, "caf\xef\xbf\xbd" },           /* Latin-1 */
+		{ "\xff\xfe", 2, "\xef\xbf\xbd\xef\xbf\xbd" },
+		{ "\xc0\xaf", 2, "\xef\xbf\xbd\xef\xbf\xbd" }, /* overlong */
+		{ "\xed\xa0\x80", 3,
+		    "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd" }, /* surrogate */
+		{ "\xf4\x90\x80\x80", 4, "\xef\xbf\xbd\xef\xbf\xbd"
+		    "\xef\xbf\xbd\xef\xbf\xbd" },            /* > U+10FFFF */
+		{ "\xe2\x82", 2, "\xef\xbf\xbd\xef\xbf\xbd" }, /* cut short */
+		{ "\xf0\x9f\x93\xab", 4, "\xf0\x9f\x93\xab" }, /* emoji */
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		json_t *j = json_text_n(cases[i].in, cases[i].n);
+
+		assert_non_null(j);
+		assert_string_equal(json_string_value(j), cases[i].out);
+		json_decref(j);
+	}
+	assert_true(json_is_null(json_text_or_null("")));
+	assert_true(json_is_null(json_text(NULL)));
+}
+
+/* A server's 8-bit junk must not make the document, or a part of it,
+ * disappear. */
+static void
+test_json_survives_invalid_utf8(void **state)
+{
+	struct smtp_client_result *res;
+	struct render_opts o;
+	struct report r;
+	struct buf out;
+	json_error_t jerr;
+	json_t *doc, *smtp;
+
+	(void)state;
+	memset(&o, 0, sizeof(o));
+	report_init(&r, "smtp");
+	res = calloc(1, sizeof(*res));
+	assert_non_null(res);
+	res->banner.code = 220;
+	res->banner.text = strdup("caf\xe9 \xff");
+	r.smtp = res;
+	report_add_check(&r, "banner", VERDICT_PASS, "220 caf\xe9");
+	transcript_add(&r.tr, TR_SERVER, "220 caf\xe9", 8);
+	buf_init(&out, 0);
+	assert_int_equal(report_render_json(&r, &o, &out), 0);
+	doc = json_loads(buf_cstr(&out), 0, &jerr);
+	assert_non_null(doc);
+	smtp = json_object_get(doc, "smtp");
+	assert_non_null(smtp);
+	assert_string_equal(json_string_value(json_object_get(
+	    json_object_get(smtp, "banner"), "text")),
+	    "caf\xef\xbf\xbd \xef\xbf\xbd");
+	assert_int_equal(json_array_size(json_object_get(doc, "transcript")),
+	    1);
+	json_decref(doc);
+	buf_free(&out);
+	report_free(&r);
+}
+
 int
 main(void)
 {
@@ -147,6 +221,8 @@ main(void)
 		cmocka_unit_test(test_check_limit),
 		cmocka_unit_test(test_json_top_level),
 		cmocka_unit_test(test_text_no_color_has_no_escape),
+		cmocka_unit_test(test_json_text_repairs_utf8),
+		cmocka_unit_test(test_json_survives_invalid_utf8),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
