@@ -4,6 +4,10 @@
  * when render_opts.color says so (cli/ checks the TTY and NO_COLOR).
  */
 #include "report/render.h"
+#include "report/render_text_parts.h"
+
+#include <stdarg.h>
+#include <stdio.h>
 
 #include <string.h>
 
@@ -80,60 +84,82 @@ render_transcript(const struct report *r, const struct render_opts *o,
 	buf_append_str(out, "\n");
 }
 
+void
+rt_line(struct buf *out, const char *label, const char *fmt, ...)
+{
+	char line[2048];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	buf_printf(out, "  %-12s %s\n", label, line);
+}
+
+void
+rt_tls(struct buf *out, const struct render_opts *o,
+    const struct tls_info *ti, int implicit, const char *upgrade)
+{
+	size_t i;
+
+	rt_line(out, "TLS", "%s, %s%s%s (%s)", ti->version, ti->cipher,
+	    ti->group[0] ? ", " : "", ti->group, implicit ? "implicit" :
+	    upgrade);
+	for (i = 0; i < ti->chain_len && (i == 0 || o->verbose); i++) {
+		const struct tls_cert_info *ci = &ti->chain[i];
+
+		rt_line(out, i ? "" : "Certificate", "%s", ci->subject);
+		rt_line(out, "", "  issuer %s", ci->issuer);
+		if (ci->san[0])
+			rt_line(out, "", "  names %s", ci->san);
+		rt_line(out, "", "  valid %s to %s; %s %d bits",
+		    ci->not_before, ci->not_after, ci->key_type, ci->key_bits);
+		if (o->verbose)
+			rt_line(out, "", "  sha256 %s", ci->sha256);
+	}
+	rt_line(out, "Verified", "%s", ti->verified ? "yes" :
+	    ti->verify_error);
+}
+
+void
+rt_timings(struct buf *out, const uint64_t *phase_us, unsigned done,
+    int nphases, const char *(*name)(int), uint64_t total_us)
+{
+	int ph;
+
+	buf_printf(out, "  %-12s", "Timings ms");
+	for (ph = 0; ph < nphases; ph++)
+		if (done & (1u << ph))
+			buf_printf(out, " %s %.1f", name(ph),
+			    (double)phase_us[ph] / 1000.0);
+	buf_printf(out, " total %.1f\n", (double)total_us / 1000.0);
+}
+
+static const char *
+rt_smtp_phase(int ph)
+{
+	return smtp_phase_name((enum smtp_phase)ph);
+}
+
 static void
 render_smtp(const struct report *rep, const struct render_opts *o,
     struct buf *out)
 {
 	const struct smtp_client_result *r = rep->smtp;
-	const struct tls_info *ti = &r->tls;
-	int ph, any = 0;
-	size_t i;
 
 	if (r->peer[0])
-		buf_printf(out, "  %-12s %s (from %s)\n", "Server", r->peer,
-		    r->local);
-	if (r->tls_active) {
-		buf_printf(out, "  %-12s %s, %s%s%s (%s)\n", "TLS",
-		    ti->version, ti->cipher, ti->group[0] ? ", " : "",
-		    ti->group, r->implicit_tls ? "implicit" : "STARTTLS");
-		for (i = 0; i < ti->chain_len && (i == 0 || o->verbose); i++) {
-			const struct tls_cert_info *ci = &ti->chain[i];
-
-			buf_printf(out, "  %-12s %s\n", i ? "" : "Certificate",
-			    ci->subject);
-			buf_printf(out, "  %-12s   issuer %s\n", "",
-			    ci->issuer);
-			if (ci->san[0])
-				buf_printf(out, "  %-12s   names %s\n", "",
-				    ci->san);
-			buf_printf(out, "  %-12s   valid %s to %s; %s %d "
-			    "bits\n", "", ci->not_before, ci->not_after,
-			    ci->key_type, ci->key_bits);
-			if (o->verbose)
-				buf_printf(out, "  %-12s   sha256 %s\n", "",
-				    ci->sha256);
-		}
-		buf_printf(out, "  %-12s %s\n", "Verified", ti->verified ?
-		    "yes" : ti->verify_error);
-	}
+		rt_line(out, "Server", "%s (from %s)", r->peer, r->local);
+	if (r->tls_active)
+		rt_tls(out, o, &r->tls, r->implicit_tls, "STARTTLS");
 	if (r->auth_attempted)
-		buf_printf(out, "  %-12s %s as %s: %s\n", "AUTH", r->auth_mech,
+		rt_line(out, "AUTH", "%s as %s: %s", r->auth_mech,
 		    r->auth_user, r->auth_ok ? "accepted" : "refused");
 	if (rep->message_id[0])
-		buf_printf(out, "  %-12s %s\n", "Message-ID", rep->message_id);
+		rt_line(out, "Message-ID", "%s", rep->message_id);
 	if (r->queue_id[0])
-		buf_printf(out, "  %-12s %s\n", "Queue id", r->queue_id);
-	for (ph = 0; ph < SMTP_PHASE_COUNT; ph++) {
-		if (!(r->phase_done & (1u << ph)))
-			continue;
-		if (!any)
-			buf_printf(out, "  %-12s", "Timings ms");
-		buf_printf(out, " %s %.1f", smtp_phase_name(ph),
-		    (double)r->phase_us[ph] / 1000.0);
-		any = 1;
-	}
-	buf_printf(out, "%s total %.1f\n", any ? "" : "  Timings ms  ",
-	    (double)r->total_us / 1000.0);
+		rt_line(out, "Queue id", "%s", r->queue_id);
+	rt_timings(out, r->phase_us, r->phase_done, SMTP_PHASE_COUNT,
+	    rt_smtp_phase, r->total_us);
 }
 
 int
@@ -149,6 +175,7 @@ report_render_text(const struct report *r, const struct render_opts *o,
 	    r->target, col(o, C_RESET));
 	if (r->smtp)
 		render_smtp(r, o, out);
+	/* MAILBOX-RENDERERS */
 	buf_append_str(out, "\n");
 	for (i = 0; i < r->nchecks; i++) {
 		const struct check_result *c = &r->checks[i];
