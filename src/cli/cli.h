@@ -48,6 +48,8 @@ struct cli_common {
 	uint64_t greeting_timeout_ms;
 	uint64_t command_timeout_ms;
 	uint64_t data_timeout_ms;     /* smtp: the reply to the message */
+	uint64_t timeout_ms;          /* --timeout, when timeout_given */
+	int timeout_given;
 	const char *user;             /* --user / --auth-user */
 	const char *password_file;
 	const char *auth_mech;
@@ -57,6 +59,7 @@ struct cli_common {
 	const char *color;
 	struct buf password;          /* filled by cli_common_finish() */
 	const char *url;
+	int no_url;                   /* the command takes no positional URL */
 };
 
 extern const char cli_common_help[];
@@ -76,6 +79,12 @@ int cli_common_parse(struct cli_common *c, int argc, char **argv,
  * against it and read the password when a user was given.  Returns 0
  * or EXIT_USAGE (message printed). */
 int cli_common_finish(struct cli_common *c, enum target_scheme dflt);
+/* Parse one target URL into n (a copy of the common network options),
+ * with the same cross-checks; EXIT_USAGE when wrong. */
+int cli_target(struct cli_common *c, const char *url, enum target_scheme dflt,
+    struct probe_net *n);
+/* The checks that do not depend on a target: files and password. */
+int cli_common_check(struct cli_common *c);
 /* "10s"-style value of option name into *ms, or EXIT_USAGE. */
 int cli_duration(const char *cmd, const char *name, const char *v,
     uint64_t *ms);

@@ -205,6 +205,8 @@ cli_common_option(struct cli_common *c, int ch, const char *v)
 	case C_TIMEOUT:
 		if (cli_duration(c->cmd, "--timeout", v, &ms))
 			return EXIT_USAGE;
+		c->timeout_ms = ms;
+		c->timeout_given = 1;
 		c->net.connect_timeout_ms = c->net.tls_timeout_ms = ms;
 		c->greeting_timeout_ms = c->command_timeout_ms = ms;
 		c->data_timeout_ms = ms;
@@ -290,6 +292,12 @@ cli_common_parse(struct cli_common *c, int argc, char **argv,
 	free(all);
 	if (rc != 0)
 		return rc;
+	if (c->no_url) {
+		if (optind != argc)
+			return cli_usage_error(c->cmd, "unexpected argument "
+			    "'%s'", argv[optind]);
+		return 0;
+	}
 	if (optind != argc - 1)
 		return cli_usage_error(c->cmd, optind >= argc ? "which server? "
 		    "Give a URL such as %s://mail.example.org" : "one URL "
@@ -300,13 +308,13 @@ cli_common_parse(struct cli_common *c, int argc, char **argv,
 }
 
 int
-cli_common_finish(struct cli_common *c, enum target_scheme dflt)
+cli_target(struct cli_common *c, const char *url, enum target_scheme dflt,
+    struct probe_net *n)
 {
-	struct probe_net *n = &c->net;
 	struct mv_error err;
-	char why[512];
 
-	if (target_parse(c->url, dflt, &n->target, &err) == -1)
+	*n = c->net;
+	if (target_parse(url, dflt, &n->target, &err) == -1)
 		return cli_usage_error(c->cmd, "%s", err.msg);
 	/* A local socket has no network to protect and no name to verify
 	 * a certificate against: TLS only when asked for. */
@@ -321,7 +329,16 @@ cli_common_finish(struct cli_common *c, enum target_scheme dflt)
 		    n->family == AF_INET ? "IPv4" : "IPv6");
 	if (n->target.implicit_tls && n->tls_policy == TLS_POLICY_OFF)
 		return cli_usage_error(c->cmd, "--tls off contradicts %s, "
-		    "which is TLS from the first byte", c->url);
+		    "which is TLS from the first byte", url);
+	return 0;
+}
+
+int
+cli_common_check(struct cli_common *c)
+{
+	struct probe_net *n = &c->net;
+	char why[512];
+
 	if (n->tls.cafile && access(n->tls.cafile, R_OK) != 0)
 		return cli_usage_error(c->cmd, "--cafile %s: %s",
 		    n->tls.cafile, strerror(errno));
@@ -329,9 +346,20 @@ cli_common_finish(struct cli_common *c, enum target_scheme dflt)
 		return cli_usage_error(c->cmd, "--capath %s: %s",
 		    n->tls.capath, strerror(errno));
 	if (c->password_file && c->user == NULL)
-		return cli_usage_error(c->cmd, "--password-file needs --user (or --auth-user)");
+		return cli_usage_error(c->cmd, "--password-file needs --user "
+		    "(or --auth-user)");
 	if (c->user && cli_read_password(c->password_file, c->user,
 		&c->password, why, sizeof(why)) == -1)
 		return cli_usage_error(c->cmd, "%s", why);
 	return 0;
+}
+
+int
+cli_common_finish(struct cli_common *c, enum target_scheme dflt)
+{
+	int rc;
+
+	if ((rc = cli_target(c, c->url, dflt, &c->net)) != 0)
+		return rc;
+	return cli_common_check(c);
 }
