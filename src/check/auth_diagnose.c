@@ -14,10 +14,10 @@ struct auth_advice {
 };
 
 static const struct auth_advice auth_advice[] = {
-	{ "AUTH", "the server refused the credentials: check the user name "
+	{ "AUTH", "the credentials were refused: check the user name "
 	    "(often the full address), the password, and that the account "
 	    "exists" },
-	{ "AUTHENTICATIONFAILED", "the server refused the credentials: check "
+	{ "AUTHENTICATIONFAILED", "the credentials were refused: check "
 	    "the user name (often the full address), the password, and that "
 	    "the account exists" },
 	{ "AUTHORIZATIONFAILED", "the credentials were accepted, but this "

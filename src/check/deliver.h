@@ -25,8 +25,8 @@ struct deliver_params {
 	uint64_t wait_ms;
 	uint64_t poll_ms;
 	int cleanup;                    /* delete the message once found */
-	const char *log_text;           /* a mail log's contents, or NULL */
-	size_t log_len;
+	const char *log_path;           /* a mail log to read, or NULL */
+	uint64_t log_offset;            /* its size before the submission */
 };
 
 int deliver_run(const struct deliver_params *p, struct report *rep,

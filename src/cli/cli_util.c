@@ -4,6 +4,8 @@
  */
 #include "cli/cli.h"
 
+#include "core/file.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -29,39 +31,14 @@ int
 cli_read_file(const char *path, size_t max, struct buf *out, char *why,
     size_t whysz)
 {
-	char chunk[65536];
-	int fd, close_fd = 1;
-	ssize_t n;
+	struct mv_error err;
 
-	if (strcmp(path, "-") == 0) {
-		fd = STDIN_FILENO;
-		close_fd = 0;
-	} else if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
-		snprintf(why, whysz, "cannot open %s: %s", path,
-		    strerror(errno));
+	buf_init(out, max);
+	if (file_read_from(path, 0, max, out, &err) == -1) {
+		snprintf(why, whysz, "%s", err.msg);
+		buf_free(out);
 		return -1;
 	}
-	buf_init(out, max);
-	while ((n = read(fd, chunk, sizeof(chunk))) != 0) {
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1 || buf_append(out, chunk, (size_t)n) == -1) {
-			if (n == -1)
-				snprintf(why, whysz, "cannot read %s: %s", path,
-				    strerror(errno));
-			else
-				snprintf(why, whysz, "%s is larger than %zu "
-				    "bytes", path, max);
-			if (close_fd)
-				close(fd);
-			buf_free(out);
-			return -1;
-		}
-	}
-	if (close_fd)
-		close(fd);
-	if (out->data == NULL)
-		buf_append(out, "", 0);
 	return 0;
 }
 

@@ -18,6 +18,12 @@ struct subcommand {
 
 static const struct subcommand subcommands[] = {
 	{ "smtp", cmd_smtp, "one SMTP/LMTP session, every step judged" },
+	{ "pop3", cmd_pop3, "one POP3 session: login, STAT/LIST/RETR, "
+	    "diagnosis" },
+	{ "imap", cmd_imap, "one IMAP session: login, SELECT, SEARCH/FETCH, "
+	    "diagnosis" },
+	{ "deliver", cmd_deliver, "send a message, then find it in the "
+	    "mailbox: time to inbox" },
 };
 
 static void

@@ -159,7 +159,12 @@ report_render_json(const struct report *r, const struct render_opts *o,
 	    json_integer((json_int_t)r->tr.dropped));
 	if (r->smtp)
 		rj_set(doc, "smtp", rj_smtp(r));
-	/* MAILBOX-RENDERERS */
+	if (r->pop3)
+		rj_set(doc, "pop3", rj_pop3(r));
+	if (r->imap)
+		rj_set(doc, "imap", rj_imap(r));
+	if (r->deliver)
+		rj_set(doc, "deliver", rj_deliver(r));
 	text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	json_decref(doc);
 	if (text == NULL)

@@ -175,7 +175,15 @@ report_render_text(const struct report *r, const struct render_opts *o,
 	    r->target, col(o, C_RESET));
 	if (r->smtp)
 		render_smtp(r, o, out);
-	/* MAILBOX-RENDERERS */
+	if (r->deliver && (r->pop3 || r->imap))
+		buf_printf(out, "\n%sMailbox%s %s\n", col(o, C_BOLD),
+		    col(o, C_RESET), r->deliver->check);
+	if (r->pop3)
+		rt_pop3(r, o, out);
+	if (r->imap)
+		rt_imap(r, o, out);
+	if (r->deliver)
+		rt_deliver(r, o, out);
 	buf_append_str(out, "\n");
 	for (i = 0; i < r->nchecks; i++) {
 		const struct check_result *c = &r->checks[i];

@@ -27,6 +27,21 @@ report_free(struct report *r)
 		free(r->smtp);
 		r->smtp = NULL;
 	}
+	if (r->pop3) {
+		pop3_client_result_free(r->pop3);
+		free(r->pop3);
+		r->pop3 = NULL;
+	}
+	if (r->imap) {
+		imap_client_result_free(r->imap);
+		free(r->imap);
+		r->imap = NULL;
+	}
+	if (r->deliver) {
+		buf_free(&r->deliver->log);
+		free(r->deliver);
+		r->deliver = NULL;
+	}
 }
 
 void
