@@ -53,13 +53,6 @@ auth_diagnose(const struct auth_failure *f, char *out, size_t outsz)
 	const char *code = f->code ? f->code : "";
 	size_t i;
 
-	if (f->cat == MV_ERR_LACKS_FEATURE) {
-		snprintf(out, outsz, "the server offers no way to log in here%s",
-		    f->tls_active ? "; check its authentication settings" :
-		    ": it hides plaintext logins before TLS, so use --tls "
-		    "(the default) or the implicit-TLS port");
-		return;
-	}
 	for (i = 0; i < sizeof(auth_advice) / sizeof(auth_advice[0]); i++) {
 		if (strcasecmp(code, auth_advice[i].code) == 0) {
 			snprintf(out, outsz, "%s", auth_advice[i].advice);

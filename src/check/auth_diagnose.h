@@ -1,8 +1,7 @@
 /*
  * auth_diagnose.h - turn what a server said when it refused a login into
  * what the user should check, in plain words: POP3 response codes (RFC
- * 2449 8, RFC 3206), IMAP response codes (RFC 5530), and the cases where
- * the server offered no way to log in at all.  No I/O.
+ * 2449 8, RFC 3206) and IMAP response codes (RFC 5530).  No I/O.
  */
 #ifndef MAILVET_CHECK_AUTH_DIAGNOSE_H
 #define MAILVET_CHECK_AUTH_DIAGNOSE_H

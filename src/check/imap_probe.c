@@ -60,6 +60,15 @@ reached(const struct imap_client_result *r, enum imap_phase ph)
 	return (r->phase_done & (1u << ph)) != 0;
 }
 
+/* The phase got its reply and was not refused: a phase's bit is set by
+ * the reply even when the reply was a refusal. */
+static int
+succeeded(const struct imap_client_result *r, enum imap_phase ph)
+{
+	return reached(r, ph) && !(r->err.cat != MV_ERR_NONE &&
+	    r->failed_phase == ph);
+}
+
 static void
 imap_unreached(struct report *rep, const char *name, enum imap_phase ph,
     const struct imap_client_result *r)
@@ -107,6 +116,11 @@ imap_judge_auth(struct report *rep, const struct imap_client_result *r)
 	}
 	if (r->failed_phase != IMAP_PHASE_AUTH || r->err.cat == MV_ERR_NONE) {
 		imap_unreached(rep, "auth", IMAP_PHASE_AUTH, r);
+		return;
+	}
+	if (r->err.cat == MV_ERR_LACKS_FEATURE) {
+		/* The engine's message already says what to do. */
+		report_add_check(rep, "auth", VERDICT_FAIL, "%s", r->err.msg);
 		return;
 	}
 	memset(&f, 0, sizeof(f));
@@ -169,7 +183,7 @@ imap_judge_mailbox(const struct imap_probe_params *p, struct report *rep,
 			    r->found_total, pp->search_header,
 			    pp->search_value, (unsigned long long)
 			    r->found_uids[0]);
-		else if (reached(r, IMAP_PHASE_SEARCH))
+		else if (succeeded(r, IMAP_PHASE_SEARCH))
 			report_add_check(rep, "search", VERDICT_FAIL, "no "
 			    "message with %s: %s", pp->search_header,
 			    pp->search_value);
@@ -177,7 +191,7 @@ imap_judge_mailbox(const struct imap_probe_params *p, struct report *rep,
 			imap_unreached(rep, "search", IMAP_PHASE_SEARCH, r);
 	}
 	if (pp->fetch) {
-		if (reached(r, IMAP_PHASE_FETCH) && r->fetch_msg)
+		if (succeeded(r, IMAP_PHASE_FETCH) && r->fetch_msg)
 			report_add_check(rep, "fetch", VERDICT_PASS, "message "
 			    "%llu: %zu bytes", (unsigned long long)r->fetch_msg,
 			    r->message.len);

@@ -59,6 +59,15 @@ reached(const struct pop3_client_result *r, enum pop3_phase ph)
 	return (r->phase_done & (1u << ph)) != 0;
 }
 
+/* The phase got its reply and was not refused: a phase's bit is set by
+ * the reply even when the reply was a refusal. */
+static int
+succeeded(const struct pop3_client_result *r, enum pop3_phase ph)
+{
+	return reached(r, ph) && !(r->err.cat != MV_ERR_NONE &&
+	    r->failed_phase == ph);
+}
+
 static void
 pop3_unreached(struct report *rep, const char *name, enum pop3_phase ph,
     const struct pop3_client_result *r)
@@ -82,6 +91,11 @@ pop3_judge_auth(const struct pop3_probe_params *p, struct report *rep,
 	}
 	if (r->failed_phase != POP3_PHASE_AUTH || r->err.cat == MV_ERR_NONE) {
 		pop3_unreached(rep, "auth", POP3_PHASE_AUTH, r);
+		return;
+	}
+	if (r->err.cat == MV_ERR_LACKS_FEATURE) {
+		/* The engine's message already says what to do. */
+		report_add_check(rep, "auth", VERDICT_FAIL, "%s", r->err.msg);
 		return;
 	}
 	memset(&f, 0, sizeof(f));
@@ -121,14 +135,15 @@ pop3_judge_mailbox(const struct pop3_probe_params *p, struct report *rep,
 {
 	const struct pop3_client_params *pp = &p->pop3;
 
-	if (reached(r, POP3_PHASE_STAT))
+	if (succeeded(r, POP3_PHASE_STAT))
 		report_add_check(rep, "stat", VERDICT_PASS, "%llu messages, "
 		    "%llu octets", (unsigned long long)r->stat_count,
 		    (unsigned long long)r->stat_octets);
 	else if (pp->stat)
 		pop3_unreached(rep, "stat", POP3_PHASE_STAT, r);
 	if (pp->list || pp->uidl) {
-		if (reached(r, POP3_PHASE_LIST) || reached(r, POP3_PHASE_UIDL))
+		if (succeeded(r, POP3_PHASE_LIST) ||
+		    succeeded(r, POP3_PHASE_UIDL))
 			report_add_check(rep, "list", VERDICT_PASS, "%zu "
 			    "messages listed", r->listing_total);
 		else
@@ -140,14 +155,14 @@ pop3_judge_mailbox(const struct pop3_probe_params *p, struct report *rep,
 			report_add_check(rep, "search", VERDICT_PASS, "message "
 			    "%llu carries the token", (unsigned long long)
 			    r->found);
-		else if (reached(r, POP3_PHASE_SEARCH))
+		else if (succeeded(r, POP3_PHASE_SEARCH))
 			report_add_check(rep, "search", VERDICT_FAIL, "no "
 			    "message carries the token");
 		else
 			pop3_unreached(rep, "search", POP3_PHASE_SEARCH, r);
 	}
 	if (pp->retr || pp->top) {
-		if (reached(r, POP3_PHASE_RETR))
+		if (succeeded(r, POP3_PHASE_RETR))
 			report_add_check(rep, "retr", VERDICT_PASS, "message "
 			    "%llu: %zu bytes", (unsigned long long)r->retr_msg,
 			    r->message.len);
@@ -188,8 +203,15 @@ pop3_probe_judge(const struct pop3_probe_params *p, struct report *rep)
 		    r->apop_timestamp[0] ? " (APOP timestamp offered)" : "");
 	else
 		pop3_unreached(rep, "greeting", POP3_PHASE_GREETING, r);
-	if (r->have_capa)
-		report_add_check(rep, "capa", VERDICT_PASS, "%s", r->capa);
+	if (r->have_capa) {
+		struct buf capa;
+
+		buf_init(&capa, REPORT_SUMMARY_MAX);
+		buf_append_lines(&capa, r->capa, ", ");
+		report_add_check(rep, "capa", VERDICT_PASS, "%s",
+		    buf_cstr(&capa));
+		buf_free(&capa);
+	}
 	else if (reached(r, POP3_PHASE_CAPA))
 		report_add_check(rep, "capa", VERDICT_WARN, "the server does "
 		    "not answer CAPA (RFC 2449): its extensions cannot be "

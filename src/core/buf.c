@@ -100,6 +100,20 @@ buf_printf(struct buf *b, const char *fmt, ...)
 	return 0;
 }
 
+int
+buf_append_lines(struct buf *b, const char *text, const char *joiner)
+{
+	const char *nl;
+
+	while ((nl = strchr(text, '\n')) != NULL) {
+		if (buf_append(b, text, (size_t)(nl - text)) == -1 ||
+		    buf_append_str(b, joiner) == -1)
+			return -1;
+		text = nl + 1;
+	}
+	return buf_append_str(b, text);
+}
+
 void
 buf_consume(struct buf *b, size_t n)
 {

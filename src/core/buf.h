@@ -27,6 +27,9 @@ int buf_append(struct buf *b, const void *p, size_t n);
 int buf_append_str(struct buf *b, const char *s);
 int buf_printf(struct buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* Append '\n'-separated text with each line break replaced by joiner
+ * (", " for one-line summaries). */
+int buf_append_lines(struct buf *b, const char *text, const char *joiner);
 /* Remove the first n bytes (n > len is clamped). */
 void buf_consume(struct buf *b, size_t n);
 /* Return the data as a NUL-terminated string ("" when empty); the

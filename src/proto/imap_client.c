@@ -649,10 +649,16 @@ imap_begin_login(struct imap_client *s)
 			imap_fail(s, IMAP_PHASE_AUTH, MV_ERR_LACKS_FEATURE,
 			    "the server disables LOGIN even over TLS "
 			    "(LOGINDISABLED); try AUTHENTICATE (--auth-mech)");
-		else
+		else if (p->tls == TLS_POLICY_OFF)
 			imap_fail(s, IMAP_PHASE_AUTH, MV_ERR_LACKS_FEATURE,
 			    "the server disables LOGIN before TLS "
 			    "(LOGINDISABLED); use --tls or imaps://");
+		else
+			imap_fail(s, IMAP_PHASE_AUTH, MV_ERR_LACKS_FEATURE,
+			    "the server disables LOGIN before TLS "
+			    "(LOGINDISABLED) and %s STARTTLS; try imaps://",
+			    s->starttls_refused ? "refused" :
+			    "does not offer");
 		return;
 	}
 	s->st = ST_LOGIN;
@@ -902,6 +908,7 @@ imap_send_select(struct imap_client *s)
 	    s->p->examine ? "the reply to EXAMINE" : "the reply to SELECT");
 	imap_cmd_string(s, s->p->mailbox, 0);
 	imap_cmd_send(s);
+	snprintf(s->r->mailbox, sizeof(s->r->mailbox), "%s", s->p->mailbox);
 }
 
 static void

@@ -87,6 +87,7 @@ struct imap_client_result {
 	char auth_user[256];
 	struct imap_status_copy auth;
 	int selected;
+	char mailbox[256];                  /* the mailbox selected */
 	int read_only;
 	uint64_t exists, recent, unseen, uidvalidity, uidnext;
 	int have_unseen, have_uidvalidity, have_uidnext;

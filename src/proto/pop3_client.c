@@ -998,14 +998,14 @@ pop3_send_capa(struct pop3_client *s)
 	pop3_simple(s, ST_CAPA, 1, "CAPA");
 }
 
-/* Append text to a space-separated list, as much as fits. */
+/* Append text to a list separated by sep, as much as fits. */
 static void
-pop3_join(char *dst, size_t dstsz, const char *text, size_t n)
+pop3_join(char *dst, size_t dstsz, char sep, const char *text, size_t n)
 {
 	size_t len = strlen(dst);
 
 	if (len > 0 && len + 1 < dstsz)
-		dst[len++] = ' ';
+		dst[len++] = sep;
 	if (n > dstsz - 1 - len)
 		n = dstsz - 1 - len;
 	memcpy(dst + len, text, n);
@@ -1032,7 +1032,7 @@ pop3_take_capa(struct pop3_client *s, const struct pop3_response *resp)
 
 	r->have_capa = 1;
 	while (pop3_body_next(resp->body, &off, &line, &n)) {
-		pop3_join(r->capa, sizeof(r->capa), line, n);
+		pop3_join(r->capa, sizeof(r->capa), '\n', line, n);
 		if (pop3_capa_is(line, n, "STLS"))
 			r->capa_stls = 1;
 		else if (pop3_capa_is(line, n, "USER"))
@@ -1047,7 +1047,7 @@ pop3_take_capa(struct pop3_client *s, const struct pop3_response *resp)
 			for (k = 4; k < n && line[k] == ' '; k++)
 				;
 			if (k < n)
-				pop3_join(r->sasl, sizeof(r->sasl), line + k,
+				pop3_join(r->sasl, sizeof(r->sasl), ' ', line + k,
 				    n - k);
 		}
 	}

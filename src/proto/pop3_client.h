@@ -78,7 +78,8 @@ struct pop3_client_result {
 	struct pop3_status_copy greeting;
 	char apop_timestamp[256];   /* "" when none */
 	int have_capa;
-	char capa[1024];            /* CAPA lines joined by ' ' */
+	char capa[1024];            /* CAPA lines joined by '\n' (a line is
+				     * a capability and its arguments) */
 	char sasl[256];             /* the SASL capability's mechanisms */
 	int capa_stls, capa_user, capa_top, capa_uidl, capa_resp_codes;
 	int have_capa_plain;        /* CAPA before STLS */

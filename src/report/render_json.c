@@ -21,20 +21,27 @@ rj_set(json_t *obj, const char *key, json_t *value)
 }
 
 json_t *
-rj_words(const char *list)
+rj_split(const char *list, char sep)
 {
 	json_t *a = json_array();
 	const char *p = list ? list : "";
+	char seps[2] = { sep, '\0' };
 
 	while (*p) {
-		size_t n = strcspn(p, " ");
+		size_t n = strcspn(p, seps);
 
 		if (n)
 			json_array_append_new(a, json_text_n(p, n));
 		p += n;
-		p += strspn(p, " ");
+		p += strspn(p, seps);
 	}
 	return a;
+}
+
+json_t *
+rj_words(const char *list)
+{
+	return rj_split(list, ' ');
 }
 
 static json_t *

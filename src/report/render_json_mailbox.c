@@ -62,10 +62,11 @@ rj_pop3(const struct report *rep)
 	}
 	rj_set(o, "greeting", x);
 	rj_set(o, "apop_timestamp", json_text_or_null(r->apop_timestamp));
-	rj_set(o, "capa", r->have_capa ? rj_words(r->capa) : json_null());
+	rj_set(o, "capa", r->have_capa ? rj_split(r->capa, '\n') :
+	    json_null());
 	rj_set(o, "sasl", rj_words(r->sasl));
 	rj_set(o, "capa_before_tls", r->have_capa_plain && r->tls_active ?
-	    rj_words(r->capa_plain) : json_null());
+	    rj_split(r->capa_plain, '\n') : json_null());
 	rj_set(o, "stls_offered", json_boolean(r->stls_offered));
 	rj_set(o, "tls", rj_tls(&r->tls, r->tls_active, r->implicit_tls));
 	rj_set(o, "auth", rj_auth(r->auth_attempted, r->auth_method,
@@ -121,6 +122,7 @@ rj_mailbox(const struct report *rep)
 	if (!r->selected)
 		return json_null();
 	o = json_object();
+	rj_set(o, "name", json_text(r->mailbox));
 	rj_set(o, "exists", json_integer((json_int_t)r->exists));
 	rj_set(o, "recent", json_integer((json_int_t)r->recent));
 	rj_set(o, "unseen", r->have_unseen ?

@@ -19,6 +19,8 @@ json_t *rj_tls(const struct tls_info *ti, int active, int implicit);
 /* {"phase": ms, ..., "total": ms} for the phases whose bit is set. */
 json_t *rj_timings(const uint64_t *phase_us, unsigned done, int nphases,
     const char *(*name)(int), uint64_t total_us);
+/* Words separated by sep as an array of strings. */
+json_t *rj_split(const char *list, char sep);
 /* Space-separated words as an array of strings. */
 json_t *rj_words(const char *list);
 /* Set key to value in obj, tolerating a NULL value (becomes null). */

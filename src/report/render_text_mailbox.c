@@ -27,8 +27,14 @@ rt_pop3(const struct report *rep, const struct render_opts *o,
 
 	if (r->peer[0])
 		rt_line(out, "Server", "%s (from %s)", r->peer, r->local);
-	if (r->have_capa)
-		rt_line(out, "CAPA", "%s", r->capa);
+	if (r->have_capa) {
+		struct buf capa;
+
+		buf_init(&capa, 0);
+		buf_append_lines(&capa, r->capa, ", ");
+		rt_line(out, "CAPA", "%s", buf_cstr(&capa));
+		buf_free(&capa);
+	}
 	if (r->tls_active)
 		rt_tls(out, o, &r->tls, r->implicit_tls, "STLS");
 	if (r->auth_attempted)

@@ -56,9 +56,15 @@ The script language
 -------------------
 One step per line; blank lines and lines starting with "#" are ignored.
 A step is a command, one space, and its argument.  TEXT arguments take
-escapes: \\r \\n \\t \\0 \\e (ESC) \\\\ and \\xHH; nothing else is special and
-no line end is added unless the command says so.  Other characters are
-sent as UTF-8.
+escapes: \\r \\n \\t \\0 \\e (ESC) \\\\ and \\xHH, and \\T (capital T) for the
+current tag (below); nothing else is special and no line end is added
+unless the command says so.  Other characters are sent as UTF-8.
+
+Tags (for IMAP, where the client starts each command with a tag the
+server's final answer must repeat): the first word of every client line
+that an expect or answer-each step (tagged or not) reads becomes the
+current tag, "" before any.  \\T in a TEXT is replaced by it when the step
+runs; reply-tagged and the -tagged matching steps below use it too.
 
   reply TEXT            queue TEXT followed by CRLF
   send TEXT             queue TEXT as it is (use \\r\\n yourself)
@@ -77,6 +83,14 @@ sent as UTF-8.
                         spaces; "A|B" alternatives), read it and queue TEXT
                         (escapes, no CRLF added).  Zero matches is fine; a
                         line that does not match is kept for the next step.
+  expect-tagged PREFIX  like expect, but PREFIX is matched against what
+                        follows the line's first word (its tag) and one
+                        space: "a1 LOGIN u p" matches "LOGIN"
+  answer-each-tagged PREFIX TEXT
+                        like answer-each, matching after the tag; TEXT
+                        is queued once per line, \\T being that line's tag
+  reply-tagged TEXT     queue the current tag, a space, TEXT and CRLF
+                        (the same as: reply \\T TEXT)
   read-until-dot        read a DATA body up to the line "." (CRLF.CRLF)
   sleep SECONDS         pause; meanwhile a client disconnect ends the
                         connection and client data is kept for later steps
@@ -94,10 +108,11 @@ sent as UTF-8.
                         checking pipelining)
 
 Queued output is written whenever the script would wait for the client
-(`expect`, `answer-each`, `read-until-dot` with no complete line buffered),
-before `sleep`, `send-*`, `starttls` and `close`, and at the end: like a
-real server, replies to pipelined commands go out in one write.  The
-client disconnecting at any moment ends that connection quietly ("*:").
+(`expect`, `answer-each`, their -tagged forms, `read-until-dot` with no
+complete line buffered), before `sleep`, `send-*`, `starttls` and
+`close`, and at the end: like a real server, replies to pipelined
+commands go out in one write.  The client disconnecting at any moment
+ends that connection quietly ("*:").
 
 Example:
   reply 220 mail.fake ESMTP
@@ -105,6 +120,15 @@ Example:
   reply 250 mail.fake
   expect MAIL FROM:
   sleep 3600
+
+IMAP example (the client's tags come back in the tagged answers):
+  reply * OK [CAPABILITY IMAP4rev1] ready
+  expect-tagged LOGIN
+  reply-tagged OK Logged in
+  answer-each-tagged NOOP \\T OK NOOP done\\r\\n
+  expect-tagged LOGOUT
+  reply * BYE bye
+  reply-tagged OK LOGOUT done
 """
 
 import argparse
@@ -155,7 +179,10 @@ _ESCAPES = {"r": b"\r", "n": b"\n", "t": b"\t", "0": b"\0", "e": b"\x1b",
 
 
 def unescape(text, where):
-    """Turn a TEXT argument into bytes, resolving the escapes."""
+    """Turn a TEXT argument into a list of byte strings, resolving the
+    escapes; the current tag goes between consecutive items (\\T), so a
+    TEXT without \\T gives one item."""
+    parts = []
     out = bytearray()
     i = 0
     while i < len(text):
@@ -176,9 +203,14 @@ def unescape(text, where):
         elif nxt in _ESCAPES:
             out += _ESCAPES[nxt]
             i += 2
+        elif nxt == "T":
+            parts.append(bytes(out))
+            out = bytearray()
+            i += 2
         else:
             raise ScriptError("%s: unknown escape \\%s" % (where, nxt))
-    return bytes(out)
+    parts.append(bytes(out))
+    return parts
 
 
 def parse_seconds(text, where):
@@ -200,7 +232,7 @@ class Step:
         self.where = where
         self.cmd = cmd
         self.arg = arg        # prefixes (list) or seconds (float)
-        self.data = data      # bytes to send
+        self.data = data      # bytes to send, split where the tag goes
         self.count = count    # send-repeat count
         self.text = None      # argument as written, for messages
 
@@ -216,24 +248,27 @@ def parse_script(source, name):
         cmd, _, rest = line.lstrip().partition(" ")
         step = Step(where, cmd)
         step.text = rest
-        if cmd in ("reply", "send", "send-bytewise", "send-forever"):
-            if cmd != "reply" and rest == "":
+        if cmd in ("reply", "send", "send-bytewise", "send-forever",
+                   "reply-tagged"):
+            if cmd not in ("reply", "reply-tagged") and rest == "":
                 raise ScriptError("%s: %s needs text" % (where, cmd))
+            if cmd == "reply-tagged":
+                rest = "\\T " + rest
             step.data = unescape(rest, where)
-            if cmd == "reply":
-                step.data += b"\r\n"
+            if cmd in ("reply", "reply-tagged"):
+                step.data[-1] += b"\r\n"
         elif cmd == "send-repeat":
             text, _, count = rest.rpartition(" ")
             if not text or not count.isdigit():
                 raise ScriptError("%s: use send-repeat TEXT COUNT" % where)
             step.data = unescape(text, where)
             step.count = int(count)
-        elif cmd == "expect":
+        elif cmd in ("expect", "expect-tagged"):
             step.arg = parse_prefixes(rest)
-        elif cmd == "answer-each":
+        elif cmd in ("answer-each", "answer-each-tagged"):
             prefix, _, text = rest.partition(" ")
             if not prefix or not text:
-                raise ScriptError("%s: use answer-each PREFIX TEXT" % where)
+                raise ScriptError("%s: use %s PREFIX TEXT" % (where, cmd))
             step.arg = parse_prefixes(prefix)
             step.data = unescape(text, where)
         elif cmd in ("sleep", "timeout"):
@@ -341,6 +376,7 @@ class Session:
         self.read_timeout = DEFAULT_READ_TIMEOUT
         self.log_segments = False
         self.tls = False
+        self.tag = b""        # first word of the last line a step took
 
     def emit(self, tag, text):
         self.log.write(self.conn_no, tag, text)
@@ -426,9 +462,20 @@ class Session:
             self.inbuf.clear()
 
     @staticmethod
-    def matches(line, prefixes):
+    def matches(line, prefixes, tagged=False):
         text = line.decode("latin-1").lower()
+        if tagged:
+            text = text.partition(" ")[2]
         return any(text.startswith(p) for p in prefixes)
+
+    def take(self, line):
+        """Log a line a step consumed and make its first word the tag."""
+        self.log_client(line)
+        self.tag = line.rstrip(b"\r\n").partition(b" ")[0]
+
+    def text_of(self, step):
+        """The bytes of a TEXT step, \\T replaced by the current tag."""
+        return self.tag.join(step.data)
 
     # -- steps
 
@@ -438,43 +485,47 @@ class Session:
         self.do_close(None)
 
     def do_reply(self, step):
-        self.outbuf += step.data
+        self.outbuf += self.text_of(step)
 
-    do_send = do_reply
+    do_send = do_reply_tagged = do_reply
 
     def do_flush(self, step):
         self.flush()
 
     def do_send_bytewise(self, step):
         self.flush()
-        self.log_sent(step.data, " [bytewise]")
+        data = self.text_of(step)
+        self.log_sent(data, " [bytewise]")
         self.sock.settimeout(self.read_timeout)
-        for i in range(len(step.data)):
-            self._write(step.data[i:i + 1])
+        for i in range(len(data)):
+            self._write(data[i:i + 1])
             time.sleep(0.001)
 
     def do_send_repeat(self, step):
         self.flush()
-        total = len(step.data) * step.count
+        data = self.text_of(step)
+        total = len(data) * step.count
         self.emit("S", "%s [repeated %d times, %d bytes]"
-                  % (show(step.data), step.count, total))
+                  % (show(data), step.count, total))
         self.sock.settimeout(self.read_timeout)
-        per_chunk = max(1, CHUNK // max(1, len(step.data)))
-        chunk = step.data * per_chunk
+        per_chunk = max(1, CHUNK // max(1, len(data)))
+        chunk = data * per_chunk
         left = step.count
         while left >= per_chunk:
             self._write(chunk)
             left -= per_chunk
         if left:
-            self._write(step.data * left)
+            self._write(data * left)
 
     def do_send_forever(self, step):
         self.flush()
-        self.emit("S", "%s [repeated until the client leaves]"
-                  % show(step.data))
+        data = self.text_of(step)
+        if not data:        # only \T, and no tag yet
+            return
+        self.emit("S", "%s [repeated until the client leaves]" % show(data))
         self.sock.settimeout(self.read_timeout)
-        per_chunk = max(1, CHUNK // len(step.data))
-        chunk = step.data * per_chunk
+        per_chunk = max(1, CHUNK // len(data))
+        chunk = data * per_chunk
         sent = 0
         try:
             while True:
@@ -482,24 +533,30 @@ class Session:
                 sent += len(chunk)
         finally:
             self.emit("*", "sent about %d bytes (%d repetitions)"
-                      % (sent, sent // len(step.data)))
+                      % (sent, sent // len(data)))
 
-    def do_expect(self, step):
+    def do_expect(self, step, tagged=False):
         line = self.read_line()
-        self.log_client(line)
-        if not self.matches(line, step.arg):
+        self.take(line)
+        if not self.matches(line, step.arg, tagged):
             self.failed("%s: expected %r, got %r"
                         % (step.where, step.text, show(line.rstrip(b"\r\n"))))
             raise EndConnection("unexpected client line")
 
-    def do_answer_each(self, step):
+    def do_expect_tagged(self, step):
+        self.do_expect(step, tagged=True)
+
+    def do_answer_each(self, step, tagged=False):
         while True:
             line = self.read_line()
-            if not self.matches(line, step.arg):
+            if not self.matches(line, step.arg, tagged):
                 self.pushback = line
                 return
-            self.log_client(line)
-            self.outbuf += step.data
+            self.take(line)
+            self.outbuf += self.text_of(step)
+
+    def do_answer_each_tagged(self, step):
+        self.do_answer_each(step, tagged=True)
 
     def do_read_until_dot(self, step):
         lines = nbytes = 0

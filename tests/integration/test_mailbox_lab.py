@@ -185,6 +185,42 @@ class TestImap(MailboxCase):
         self.assertTrue(r.json["imap"]["logout_ok"])
 
 
+class TestPlaintextRefused(MailboxCase):
+    """Dovecot refuses plaintext logins from a client that is not local
+    to it; 127.0.0.2 is not 127.0.0.1 for that purpose."""
+
+    def test_pop3_hides_user_before_tls(self):
+        r = self.run_cmd("pop3", self.url("pop3", "LAB_POP3_PORT"), "--tls",
+                         "off", "--source", "127.0.0.2")
+        self.assertEqual(r.rc, 1, r)
+        self.assertEqual(r.json["error"]["category"], "server-lacks-feature")
+        self.assertNotIn("USER", r.json["pop3"]["capa"])
+        self.assertIn("--tls", self.check(r.json, "auth")["summary"])
+        # No password was sent in clear.
+        self.assertFalse(any(t["text"].startswith(("USER", "PASS"))
+                             for t in r.json["transcript"]))
+
+    def test_imap_logindisabled_before_tls(self):
+        r = self.run_cmd("imap", self.url("imap", "LAB_IMAP_PORT"), "--tls",
+                         "off", "--source", "127.0.0.2")
+        self.assertEqual(r.rc, 1, r)
+        self.assertEqual(r.json["error"]["category"], "server-lacks-feature")
+        self.assertIn("LOGINDISABLED", r.json["imap"]["capabilities"])
+        self.assertIn("LOGINDISABLED", r.json["error"]["message"])
+        self.assertFalse(any(" LOGIN " in t["text"]
+                             for t in r.json["transcript"]
+                             if t["kind"] == "client"))
+
+    def test_starttls_makes_the_same_login_work(self):
+        for cmd, key in (("pop3", "LAB_POP3_PORT"), ("imap", "LAB_IMAP_PORT")):
+            with self.subTest(cmd=cmd):
+                r = self.run_cmd(cmd, self.url(cmd, key), "--cafile",
+                                 self.lab["LAB_CA"], "--source", "127.0.0.2")
+                self.assertEqual(r.rc, 0, r)
+                self.assertEqual(self.check(r.json, "auth")["verdict"],
+                                 "pass")
+
+
 class TestDeliver(MailboxCase):
     def deliver(self, check, *args, passfile=None):
         return self.run_cmd(

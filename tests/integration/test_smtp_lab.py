@@ -351,9 +351,20 @@ class TestPasswordPrompt(LabCase):
             if not sent and b"Password for" in out:
                 os.write(fd, (self.lab["LAB_PASS"] + "\n").encode())
                 sent = True
-        _, status = os.waitpid(pid, 0)
+        # Never wait without a bound: a hung child fails the test.
+        status = None
+        while status is None and time.monotonic() < deadline + 5:
+            done, st = os.waitpid(pid, os.WNOHANG)
+            if done == pid:
+                status = st
+            else:
+                time.sleep(0.05)
+        if status is None:
+            os.kill(pid, 9)
+            os.waitpid(pid, 0)
         os.close(fd)
         text = out.decode(errors="replace")
+        self.assertIsNotNone(status, "mailvet did not exit:\n" + text)
         self.assertTrue(sent, text)
         self.assertEqual(os.waitstatus_to_exitcode(status), 0, text)
         self.assertIn("authenticated with", text)
