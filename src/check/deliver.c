@@ -163,6 +163,30 @@ deliver_mailbox_failed(struct report *rep, const struct mv_error *e)
 	rep->err = *e;
 }
 
+/* Say what was seen when the message did not come: the mailbox's size
+ * and where to look next. */
+static void
+deliver_not_found(const struct deliver_params *p, struct report *rep)
+{
+	const struct deliver_summary *d = rep->deliver;
+	char seen[160];
+
+	if (p->box == TARGET_PROTO_IMAP)
+		snprintf(seen, sizeof(seen), "%s held %llu messages, none "
+		    "with the token", p->imap.imap.mailbox,
+		    (unsigned long long)rep->imap->exists);
+	else
+		snprintf(seen, sizeof(seen), "the maildrop held %llu messages, "
+		    "none with the token",
+		    (unsigned long long)rep->pop3->stat_count);
+	report_add_check(rep, "inbox", VERDICT_FAIL, "the message (token %s, "
+	    "queue id %s) did not arrive within %.1f s: after %u sessions %s"
+	    "%s", rep->token, rep->smtp->queue_id[0] ? rep->smtp->queue_id :
+	    "unknown", (double)p->wait_ms / 1000.0, d->polls, seen,
+	    p->log_path ? "; see the log check" : " (--log shows where it "
+	    "went)");
+}
+
 int
 deliver_run(const struct deliver_params *p, struct report *rep,
     struct mv_error *err)
@@ -239,10 +263,7 @@ deliver_run(const struct deliver_params *p, struct report *rep,
 	} else {
 		report_add_check(rep, "mailbox", VERDICT_PASS, "searched %s "
 		    "%u time(s)", d->check, d->polls);
-		report_add_check(rep, "inbox", VERDICT_FAIL, "the message "
-		    "(token %s, queue id %s) did not arrive within %.1f s",
-		    rep->token, rep->smtp->queue_id[0] ? rep->smtp->queue_id :
-		    "unknown", (double)pp.wait_ms / 1000.0);
+		deliver_not_found(&pp, rep);
 	}
 	if (pp.log_path && rep->smtp->queue_id[0])
 		deliver_judge_log(&pp, rep);
