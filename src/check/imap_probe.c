@@ -14,6 +14,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+struct imap_run {
+	struct imap_client_params params;
+	struct imap_client_result *res;
+	struct transcript *tr;
+};
+
 static void
 imap_done(struct imap_client *s, void *arg)
 {
@@ -21,37 +27,35 @@ imap_done(struct imap_client *s, void *arg)
 	*(int *)arg = 1;
 }
 
+static void *
+imap_start(uv_loop_t *loop, const struct conn_params *cp, void *ctx,
+    int *done, struct mv_error *err)
+{
+	struct imap_run *run = ctx;
+
+	return imap_client_start(loop, cp, &run->params, run->res, run->tr,
+	    imap_done, done, err);
+}
+
+static void
+imap_release(void *s)
+{
+	imap_client_free(s);
+}
+
 int
 imap_session_run(const struct imap_probe_params *p,
     struct imap_client_result *res, struct transcript *tr,
     struct mv_error *err)
 {
-	struct imap_client_params pp = p->imap;
-	struct tls_config tls;
-	struct conn_params cp;
-	struct imap_client *s;
-	uv_loop_t loop;
-	int done = 0;
+	struct imap_run run;
 
-	pp.tls = p->net.tls_policy;
-	probe_conn_params(&p->net, &tls, tr, &cp);
-	if (uv_loop_init(&loop) != 0)
-		return mv_error_set(err, MV_ERR_INTERNAL, "cannot start the "
-		    "event loop");
-	s = imap_client_start(&loop, &cp, &pp, res, tr, imap_done, &done,
+	run.params = p->imap;
+	run.params.tls = p->net.tls_policy;
+	run.res = res;
+	run.tr = tr;
+	return probe_session_run(&p->net, tr, imap_start, imap_release, &run,
 	    err);
-	if (s == NULL) {
-		uv_loop_close(&loop);
-		return -1;
-	}
-	uv_run(&loop, UV_RUN_DEFAULT);
-	imap_client_free(s);
-	if (probe_loop_run(&loop, err) == -1)
-		return -1;
-	if (!done)
-		return mv_error_set(err, MV_ERR_INTERNAL, "the IMAP session "
-		    "ended without a result");
-	return 0;
 }
 
 static int

@@ -13,6 +13,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+struct pop3_run {
+	struct pop3_client_params params;
+	struct pop3_client_result *res;
+	struct transcript *tr;
+};
+
 static void
 pop3_done(struct pop3_client *s, void *arg)
 {
@@ -20,37 +26,35 @@ pop3_done(struct pop3_client *s, void *arg)
 	*(int *)arg = 1;
 }
 
+static void *
+pop3_start(uv_loop_t *loop, const struct conn_params *cp, void *ctx,
+    int *done, struct mv_error *err)
+{
+	struct pop3_run *run = ctx;
+
+	return pop3_client_start(loop, cp, &run->params, run->res, run->tr,
+	    pop3_done, done, err);
+}
+
+static void
+pop3_release(void *s)
+{
+	pop3_client_free(s);
+}
+
 int
 pop3_session_run(const struct pop3_probe_params *p,
     struct pop3_client_result *res, struct transcript *tr,
     struct mv_error *err)
 {
-	struct pop3_client_params pp = p->pop3;
-	struct tls_config tls;
-	struct conn_params cp;
-	struct pop3_client *s;
-	uv_loop_t loop;
-	int done = 0;
+	struct pop3_run run;
 
-	pp.tls = p->net.tls_policy;
-	probe_conn_params(&p->net, &tls, tr, &cp);
-	if (uv_loop_init(&loop) != 0)
-		return mv_error_set(err, MV_ERR_INTERNAL, "cannot start the "
-		    "event loop");
-	s = pop3_client_start(&loop, &cp, &pp, res, tr, pop3_done, &done,
+	run.params = p->pop3;
+	run.params.tls = p->net.tls_policy;
+	run.res = res;
+	run.tr = tr;
+	return probe_session_run(&p->net, tr, pop3_start, pop3_release, &run,
 	    err);
-	if (s == NULL) {
-		uv_loop_close(&loop);
-		return -1;
-	}
-	uv_run(&loop, UV_RUN_DEFAULT);
-	pop3_client_free(s);
-	if (probe_loop_run(&loop, err) == -1)
-		return -1;
-	if (!done)
-		return mv_error_set(err, MV_ERR_INTERNAL, "the POP3 session "
-		    "ended without a result");
-	return 0;
 }
 
 static int

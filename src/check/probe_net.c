@@ -44,6 +44,35 @@ probe_loop_run(uv_loop_t *loop, struct mv_error *err)
 	return 0;
 }
 
+int
+probe_session_run(const struct probe_net *n, struct transcript *tr,
+    probe_start_fn start, probe_free_fn release, void *ctx,
+    struct mv_error *err)
+{
+	struct tls_config tls;
+	struct conn_params cp;
+	uv_loop_t loop;
+	void *session;
+	int done = 0;
+
+	probe_conn_params(n, &tls, tr, &cp);
+	if (uv_loop_init(&loop) != 0)
+		return mv_error_set(err, MV_ERR_INTERNAL, "cannot start the "
+		    "event loop");
+	if ((session = start(&loop, &cp, ctx, &done, err)) == NULL) {
+		uv_loop_close(&loop);
+		return -1;
+	}
+	uv_run(&loop, UV_RUN_DEFAULT);
+	release(session);
+	if (probe_loop_run(&loop, err) == -1)
+		return -1;
+	if (!done)
+		return mv_error_set(err, MV_ERR_INTERNAL, "the session ended "
+		    "without a result");
+	return 0;
+}
+
 static int
 err_is_finding(const struct mv_error *err)
 {

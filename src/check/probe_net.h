@@ -47,6 +47,17 @@ void probe_conn_params(const struct probe_net *n, struct tls_config *tls,
     struct transcript *tr, struct conn_params *cp);
 /* Run the loop until every handle is closed, then close it. */
 int probe_loop_run(uv_loop_t *loop, struct mv_error *err);
+
+/* Start an engine session (the engine's *_client_start with ctx's
+ * parameters); on_done must set *done.  Returns the session or NULL. */
+typedef void *(*probe_start_fn)(uv_loop_t *loop,
+    const struct conn_params *cp, void *ctx, int *done,
+    struct mv_error *err);
+typedef void (*probe_free_fn)(void *session);
+/* One session from connect to close on a loop of its own. */
+int probe_session_run(const struct probe_net *n, struct transcript *tr,
+    probe_start_fn start, probe_free_fn release, void *ctx,
+    struct mv_error *err);
 /* Add the "tls" and "certificate" checks. */
 void probe_judge_tls(struct report *rep, const struct probe_net *n,
     const struct probe_tls_outcome *o);

@@ -22,13 +22,33 @@
 
 #define PROBE_MESSAGE_MAX (64u * 1024 * 1024)
 
+struct smtp_run {
+	const struct smtp_client_params *params;
+	struct smtp_client_result *res;
+	struct transcript *tr;
+};
+
 static void
 probe_done(struct smtp_client *s, void *arg)
 {
-	int *done = arg;
-
 	(void)s;
-	*done = 1;
+	*(int *)arg = 1;
+}
+
+static void *
+smtp_start(uv_loop_t *loop, const struct conn_params *cp, void *ctx,
+    int *done, struct mv_error *err)
+{
+	struct smtp_run *run = ctx;
+
+	return smtp_client_start(loop, cp, run->params, run->res, run->tr,
+	    probe_done, done, err);
+}
+
+static void
+smtp_release(void *s)
+{
+	smtp_client_free(s);
 }
 
 static int
@@ -278,12 +298,9 @@ smtp_probe_run(const struct smtp_probe_params *p, struct report *rep,
     struct mv_error *err)
 {
 	struct smtp_probe_params pp = *p;
-	struct tls_config tls;
-	struct conn_params cp;
-	struct smtp_client *s;
+	struct smtp_run run;
 	struct buf wire;
-	uv_loop_t loop;
-	int done = 0, r = -1;
+	int r = -1;
 
 	buf_init(&wire, PROBE_MESSAGE_MAX + PROBE_MESSAGE_MAX / 8);
 	target_format(&p->net.target, rep->target, sizeof(rep->target));
@@ -304,26 +321,12 @@ smtp_probe_run(const struct smtp_probe_params *p, struct report *rep,
 		if (has_8bit(p->smtp.rcpt[i], strlen(p->smtp.rcpt[i])))
 			pp.smtp.utf8_addresses = 1;
 	pp.smtp.tls = p->net.tls_policy;
-	probe_conn_params(&pp.net, &tls, &rep->tr, &cp);
-	if (uv_loop_init(&loop) != 0) {
-		mv_error_set(err, MV_ERR_INTERNAL, "cannot start event loop");
+	run.params = &pp.smtp;
+	run.res = rep->smtp;
+	run.tr = &rep->tr;
+	if (probe_session_run(&pp.net, &rep->tr, smtp_start, smtp_release,
+	    &run, err) == -1)
 		goto out;
-	}
-	s = smtp_client_start(&loop, &cp, &pp.smtp, rep->smtp, &rep->tr,
-	    probe_done, &done, err);
-	if (s == NULL) {
-		uv_loop_close(&loop);
-		goto out;
-	}
-	uv_run(&loop, UV_RUN_DEFAULT);
-	smtp_client_free(s);
-	if (probe_loop_run(&loop, err) == -1)
-		goto out;
-	if (!done) {
-		mv_error_set(err, MV_ERR_INTERNAL, "the session ended without "
-		    "a result");
-		goto out;
-	}
 	rep->err = rep->smtp->err;
 	if (!phase_reached(rep->smtp, SMTP_PHASE_DATA)) {
 		/* The message never left: it has no identity to report. */

@@ -21,6 +21,7 @@
  * once.  Either way on_done runs once with res->err set.
  */
 #include "proto/imap_client.h"
+#include "proto/session.h"
 
 #include "core/buf.h"
 #include "core/clock.h"
@@ -102,8 +103,7 @@ struct imap_client {
 	int bye_seen;
 	int dead;               /* the connection failed: no LOGOUT */
 	const char *close_verb; /* "CLOSE" or "UNSELECT" */
-	uint64_t t_start;
-	uint64_t t_phase[IMAP_PHASE_COUNT];
+	struct session_timing timing;
 	int finished;
 };
 
@@ -186,19 +186,6 @@ imap_client_result_free(struct imap_client_result *r)
 	buf_free(&r->message);
 }
 
-static void
-phase_begin(struct imap_client *s, enum imap_phase ph)
-{
-	s->t_phase[ph] = clock_now_us();
-}
-
-static void
-phase_end(struct imap_client *s, enum imap_phase ph)
-{
-	s->r->phase_us[ph] = clock_now_us() - s->t_phase[ph];
-	s->r->phase_done |= 1u << ph;
-}
-
 /* --- finishing ---------------------------------------------------- */
 
 static void
@@ -210,14 +197,9 @@ imap_finish(struct imap_client *s)
 		return;
 	s->finished = 1;
 	s->st = ST_DONE;
-	r->total_us = clock_now_us() - s->t_start;
-	if (s->conn) {
-		snprintf(r->peer, sizeof(r->peer), "%s", conn_peer(s->conn));
-		snprintf(r->local, sizeof(r->local), "%s",
-		    conn_local(s->conn));
-		conn_close(s->conn);
-		s->conn = NULL;
-	}
+	r->total_us = session_elapsed_us(&s->timing);
+	session_close(&s->conn, r->peer, sizeof(r->peer), r->local,
+	    sizeof(r->local));
 	s->on_done(s, s->arg);
 }
 
@@ -459,7 +441,7 @@ static void
 imap_logout(struct imap_client *s)
 {
 	s->st = ST_LOGOUT;
-	phase_begin(s, IMAP_PHASE_LOGOUT);
+	session_phase_begin(&s->timing, IMAP_PHASE_LOGOUT);
 	imap_cmd_begin(s, "LOGOUT", "the reply to LOGOUT");
 	imap_cmd_send(s);
 }
@@ -513,7 +495,7 @@ imap_send_capability(struct imap_client *s, int timed)
 	s->caps_seen = 0;
 	s->caps_timed = timed;
 	if (timed)
-		phase_begin(s, IMAP_PHASE_CAPABILITY);
+		session_phase_begin(&s->timing, IMAP_PHASE_CAPABILITY);
 	imap_cmd_begin(s, "CAPABILITY", "the reply to CAPABILITY");
 	imap_cmd_send(s);
 }
@@ -524,7 +506,7 @@ imap_on_capability_done(struct imap_client *s, const struct imap_response *rp)
 	char sum[600];
 
 	if (s->caps_timed)
-		phase_end(s, IMAP_PHASE_CAPABILITY);
+		session_phase_end(&s->timing, IMAP_PHASE_CAPABILITY);
 	if (rp->cond != IMAP_COND_OK) {
 		status_copy(&s->r->last, rp);
 		imap_fail(s, IMAP_PHASE_CAPABILITY, MV_ERR_REJECTED,
@@ -555,7 +537,7 @@ imap_on_starttls_done(struct imap_client *s, const struct imap_response *rp,
 	char sum[600];
 
 	status_copy(&r->starttls, rp);
-	phase_end(s, IMAP_PHASE_STARTTLS);
+	session_phase_end(&s->timing, IMAP_PHASE_STARTTLS);
 	if (rp->cond == IMAP_COND_OK) {
 		if (trailing || imap_reader_pending(&s->reader)) {
 			/* Bytes after the OK would be read as if they had
@@ -616,7 +598,7 @@ imap_maybe_starttls(struct imap_client *s)
 	}
 	if (r->caps.caps & IMAP_CAP_STARTTLS) {
 		s->st = ST_STARTTLS;
-		phase_begin(s, IMAP_PHASE_STARTTLS);
+		session_phase_begin(&s->timing, IMAP_PHASE_STARTTLS);
 		imap_cmd_begin(s, "STARTTLS", "the reply to STARTTLS");
 		imap_cmd_send(s);
 		return 1;
@@ -662,7 +644,7 @@ imap_begin_login(struct imap_client *s)
 		return;
 	}
 	s->st = ST_LOGIN;
-	phase_begin(s, IMAP_PHASE_AUTH);
+	session_phase_begin(&s->timing, IMAP_PHASE_AUTH);
 	imap_cmd_begin(s, "LOGIN", "the reply to LOGIN");
 	imap_cmd_string(s, p->user, 0);
 	imap_cmd_string(s, p->pass ? p->pass : "", 1);
@@ -692,7 +674,7 @@ imap_begin_authenticate(struct imap_client *s)
 		return;
 	}
 	s->st = ST_AUTHENTICATE;
-	phase_begin(s, IMAP_PHASE_AUTH);
+	session_phase_begin(&s->timing, IMAP_PHASE_AUTH);
 	/* RFC 4959: the initial response goes on the command line, "="
 	 * when it is empty. */
 	buf_init(&ir, IMAP_SASL_MAX);
@@ -783,24 +765,6 @@ imap_on_auth_challenge(struct imap_client *s, const struct imap_response *rp)
 	buf_free(&resp);
 }
 
-static const char *
-imap_auth_hint(const char *code)
-{
-	if (strcmp(code, "PRIVACYREQUIRED") == 0)
-		return " (the server wants TLS first: use --tls or imaps://)";
-	if (strcmp(code, "UNAVAILABLE") == 0)
-		return " (the server's authentication service is unavailable "
-		       "just now)";
-	if (strcmp(code, "EXPIRED") == 0)
-		return " (the account's password has expired)";
-	if (strcmp(code, "AUTHORIZATIONFAILED") == 0)
-		return " (authenticated, but not allowed to act as that "
-		       "user)";
-	if (strcmp(code, "CONTACTADMIN") == 0)
-		return " (the server asks you to contact its administrator)";
-	return "";
-}
-
 static void
 imap_on_auth_done(struct imap_client *s, const struct imap_response *rp)
 {
@@ -808,7 +772,7 @@ imap_on_auth_done(struct imap_client *s, const struct imap_response *rp)
 	char sum[600];
 
 	status_copy(&r->auth, rp);
-	phase_end(s, IMAP_PHASE_AUTH);
+	session_phase_end(&s->timing, IMAP_PHASE_AUTH);
 	if (s->sasl_cancelled) {
 		imap_fail_err(s, IMAP_PHASE_AUTH, &s->sasl_err);
 		return;
@@ -817,15 +781,13 @@ imap_on_auth_done(struct imap_client *s, const struct imap_response *rp)
 		status_copy(&r->last, rp);
 		if (s->st == ST_LOGIN)
 			imap_fail(s, IMAP_PHASE_AUTH, MV_ERR_REJECTED, "login "
-			    "as %s failed: %s%s", s->p->user,
-			    status_summary(&r->auth, sum, sizeof(sum)),
-			    imap_auth_hint(rp->code));
+			    "as %s failed: %s", s->p->user,
+			    status_summary(&r->auth, sum, sizeof(sum)));
 		else
 			imap_fail(s, IMAP_PHASE_AUTH, MV_ERR_REJECTED, "login "
-			    "as %s with %s failed: %s%s", s->p->user,
+			    "as %s with %s failed: %s", s->p->user,
 			    r->auth_method,
-			    status_summary(&r->auth, sum, sizeof(sum)),
-			    imap_auth_hint(rp->code));
+			    status_summary(&r->auth, sum, sizeof(sum)));
 		return;
 	}
 	if (s->st == ST_AUTHENTICATE && !s->sasl_done && s->tr)
@@ -903,7 +865,7 @@ static void
 imap_send_select(struct imap_client *s)
 {
 	s->st = ST_SELECT;
-	phase_begin(s, IMAP_PHASE_SELECT);
+	session_phase_begin(&s->timing, IMAP_PHASE_SELECT);
 	imap_cmd_begin(s, s->p->examine ? "EXAMINE" : "SELECT",
 	    s->p->examine ? "the reply to EXAMINE" : "the reply to SELECT");
 	imap_cmd_string(s, s->p->mailbox, 0);
@@ -918,7 +880,7 @@ imap_on_select_done(struct imap_client *s, const struct imap_response *rp)
 	char sum[600];
 
 	status_copy(&r->select, rp);
-	phase_end(s, IMAP_PHASE_SELECT);
+	session_phase_end(&s->timing, IMAP_PHASE_SELECT);
 	if (rp->cond != IMAP_COND_OK) {
 		status_copy(&r->last, rp);
 		imap_fail(s, IMAP_PHASE_SELECT, MV_ERR_REJECTED, "%s of "
@@ -938,7 +900,7 @@ imap_send_search(struct imap_client *s)
 	const struct imap_client_params *p = s->p;
 
 	s->st = ST_SEARCH;
-	phase_begin(s, IMAP_PHASE_SEARCH);
+	session_phase_begin(&s->timing, IMAP_PHASE_SEARCH);
 	imap_cmd_begin(s, "UID SEARCH", "the reply to UID SEARCH");
 	/* RFC 9051 6.4.4: 8-bit search keys need a charset. */
 	if (imap_has_8bit(p->search_header) || imap_has_8bit(p->search_value))
@@ -972,7 +934,7 @@ imap_on_search_done(struct imap_client *s, const struct imap_response *rp)
 {
 	char sum[600];
 
-	phase_end(s, IMAP_PHASE_SEARCH);
+	session_phase_end(&s->timing, IMAP_PHASE_SEARCH);
 	if (rp->cond != IMAP_COND_OK) {
 		status_copy(&s->r->last, rp);
 		imap_fail(s, IMAP_PHASE_SEARCH, MV_ERR_REJECTED, "UID SEARCH "
@@ -993,7 +955,7 @@ imap_send_fetch(struct imap_client *s)
 	char verb[80];
 
 	s->st = ST_FETCH;
-	phase_begin(s, IMAP_PHASE_FETCH);
+	session_phase_begin(&s->timing, IMAP_PHASE_FETCH);
 	snprintf(verb, sizeof(verb), "FETCH %llu (BODY.PEEK[%s])",
 	    (unsigned long long)s->p->fetch, s->p->fetch_text ? "TEXT" : "");
 	imap_cmd_begin(s, verb, "the reply to FETCH");
@@ -1079,7 +1041,7 @@ imap_on_fetch_done(struct imap_client *s, const struct imap_response *rp)
 {
 	char sum[600];
 
-	phase_end(s, IMAP_PHASE_FETCH);
+	session_phase_end(&s->timing, IMAP_PHASE_FETCH);
 	if (rp->cond != IMAP_COND_OK) {
 		status_copy(&s->r->last, rp);
 		imap_fail(s, IMAP_PHASE_FETCH, MV_ERR_REJECTED, "FETCH %llu "
@@ -1118,7 +1080,7 @@ imap_send_store(struct imap_client *s)
 	char verb[sizeof(set) + 64];
 
 	s->st = ST_STORE;
-	phase_begin(s, IMAP_PHASE_DELETE);
+	session_phase_begin(&s->timing, IMAP_PHASE_DELETE);
 	imap_uid_set(s->r, set, sizeof(set));
 	snprintf(verb, sizeof(verb), "UID STORE %s +FLAGS.SILENT (\\Deleted)",
 	    set);
@@ -1151,7 +1113,7 @@ imap_on_delete_done(struct imap_client *s, const struct imap_response *rp)
 	char sum[600];
 
 	if (rp->cond != IMAP_COND_OK) {
-		phase_end(s, IMAP_PHASE_DELETE);
+		session_phase_end(&s->timing, IMAP_PHASE_DELETE);
 		status_copy(&s->r->last, rp);
 		imap_fail(s, IMAP_PHASE_DELETE, MV_ERR_REJECTED, "%s was "
 		    "refused: %s", s->st == ST_STORE ? "UID STORE" :
@@ -1162,7 +1124,7 @@ imap_on_delete_done(struct imap_client *s, const struct imap_response *rp)
 		s->store_done = 1;
 	} else {
 		s->expunge_done = 1;
-		phase_end(s, IMAP_PHASE_DELETE);
+		session_phase_end(&s->timing, IMAP_PHASE_DELETE);
 	}
 	imap_next(s);
 }
@@ -1191,7 +1153,7 @@ imap_send_close(struct imap_client *s)
 	}
 	s->st = ST_CLOSE;
 	s->close_verb = verb;
-	phase_begin(s, IMAP_PHASE_CLOSE);
+	session_phase_begin(&s->timing, IMAP_PHASE_CLOSE);
 	imap_cmd_begin(s, verb, strcmp(verb, "CLOSE") == 0 ?
 	    "the reply to CLOSE" : "the reply to UNSELECT");
 	imap_cmd_send(s);
@@ -1203,7 +1165,7 @@ imap_on_close_done(struct imap_client *s, const struct imap_response *rp)
 {
 	char sum[600];
 
-	phase_end(s, IMAP_PHASE_CLOSE);
+	session_phase_end(&s->timing, IMAP_PHASE_CLOSE);
 	if (rp->cond != IMAP_COND_OK) {
 		status_copy(&s->r->last, rp);
 		imap_fail(s, IMAP_PHASE_CLOSE, MV_ERR_REJECTED, "%s was "
@@ -1286,7 +1248,7 @@ imap_on_greeting(struct imap_client *s, const struct imap_response *rp)
 	char sum[600];
 
 	status_copy(&r->greeting, rp);
-	phase_end(s, IMAP_PHASE_GREETING);
+	session_phase_end(&s->timing, IMAP_PHASE_GREETING);
 	switch (rp->cond) {
 	case IMAP_COND_OK:
 		break;
@@ -1427,7 +1389,7 @@ imap_on_tagged(struct imap_client *s, const struct imap_response *rp,
 		break;
 	case ST_LOGOUT:
 		s->r->logout_ok = s->bye_seen && rp->cond == IMAP_COND_OK;
-		phase_end(s, IMAP_PHASE_LOGOUT);
+		session_phase_end(&s->timing, IMAP_PHASE_LOGOUT);
 		imap_finish(s);
 		break;
 	case ST_CONNECTING:
@@ -1536,18 +1498,11 @@ static void
 imap_conn_ready(struct conn *c, void *arg)
 {
 	struct imap_client *s = arg;
-	const struct conn_timings *t = conn_timings(c);
 
-	s->r->phase_us[IMAP_PHASE_CONNECT] = t->connect_us;
-	s->r->phase_done |= 1u << IMAP_PHASE_CONNECT;
-	if (conn_tls_active(c)) {
-		s->r->tls_active = 1;
-		s->r->tls = *conn_tls_info(c);
-		s->r->phase_us[IMAP_PHASE_TLS] = t->tls_us;
-		s->r->phase_done |= 1u << IMAP_PHASE_TLS;
-	}
+	s->r->tls_active = session_conn_ready(&s->timing, c,
+	    IMAP_PHASE_CONNECT, IMAP_PHASE_TLS, &s->r->tls);
 	s->st = ST_GREETING;
-	phase_begin(s, IMAP_PHASE_GREETING);
+	session_phase_begin(&s->timing, IMAP_PHASE_GREETING);
 	if (s->conn)
 		conn_set_timeout(s->conn, s->p->greeting_timeout_ms ?
 		    s->p->greeting_timeout_ms : IMAP_DEFAULT_GREETING_MS,
@@ -1560,9 +1515,7 @@ imap_conn_tls(struct conn *c, void *arg)
 	struct imap_client *s = arg;
 
 	s->r->tls_active = 1;
-	s->r->tls = *conn_tls_info(c);
-	s->r->phase_us[IMAP_PHASE_TLS] = conn_timings(c)->tls_us;
-	s->r->phase_done |= 1u << IMAP_PHASE_TLS;
+	session_conn_upgraded(&s->timing, c, IMAP_PHASE_TLS, &s->r->tls);
 	/* RFC 9051 6.2.1: forget the capabilities learnt in plaintext. */
 	imap_reader_reset(&s->reader);
 	memset(&s->r->caps, 0, sizeof(s->r->caps));
@@ -1637,7 +1590,7 @@ imap_client_start(uv_loop_t *loop, const struct conn_params *cp,
 	s->on_done = on_done;
 	s->arg = arg;
 	s->st = ST_CONNECTING;
-	s->t_start = clock_now_us();
+	session_timing_init(&s->timing, res->phase_us, &res->phase_done);
 	buf_init(&s->cmd, IMAP_CMD_MAX);
 	buf_init(&s->shown, IMAP_CMD_MAX);
 	imap_reader_init(&s->reader, 0, max_message, max_response);

@@ -16,6 +16,7 @@
  * once with res->err set.
  */
 #include "proto/pop3_client.h"
+#include "proto/session.h"
 
 #include "core/buf.h"
 #include "core/clock.h"
@@ -86,8 +87,7 @@ struct pop3_client {
 	uint64_t dele_todo[2];
 	size_t ndele, dele_next;
 	int dele_planned;
-	uint64_t t_start;
-	uint64_t t_phase[POP3_PHASE_COUNT];
+	struct session_timing timing;
 	int finished;
 	struct buf out;
 };
@@ -141,19 +141,6 @@ pop3_client_result_free(struct pop3_client_result *r)
 	buf_free(&r->message);
 }
 
-static void
-phase_begin(struct pop3_client *s, enum pop3_phase ph)
-{
-	s->t_phase[ph] = clock_now_us();
-}
-
-static void
-phase_end(struct pop3_client *s, enum pop3_phase ph)
-{
-	s->r->phase_us[ph] = clock_now_us() - s->t_phase[ph];
-	s->r->phase_done |= 1u << ph;
-}
-
 /* --- finishing ---------------------------------------------------- */
 
 static void
@@ -165,14 +152,9 @@ pop3_finish(struct pop3_client *s)
 		return;
 	s->finished = 1;
 	s->st = ST_DONE;
-	r->total_us = clock_now_us() - s->t_start;
-	if (s->conn) {
-		snprintf(r->peer, sizeof(r->peer), "%s", conn_peer(s->conn));
-		snprintf(r->local, sizeof(r->local), "%s",
-		    conn_local(s->conn));
-		conn_close(s->conn);
-		s->conn = NULL;
-	}
+	r->total_us = session_elapsed_us(&s->timing);
+	session_close(&s->conn, r->peer, sizeof(r->peer), r->local,
+	    sizeof(r->local));
 	s->on_done(s, s->arg);
 }
 
@@ -331,7 +313,7 @@ pop3_simple(struct pop3_client *s, enum pop3_state st, int multiline,
 static void
 pop3_quit(struct pop3_client *s)
 {
-	phase_begin(s, POP3_PHASE_QUIT);
+	session_phase_begin(&s->timing, POP3_PHASE_QUIT);
 	pop3_simple(s, ST_QUIT, 0, "QUIT");
 }
 
@@ -523,7 +505,7 @@ pop3_on_stat(struct pop3_client *s, const struct pop3_response *resp)
 	size_t n = strlen(t), k, k2;
 	char q[POP3_QUOTE_MAX];
 
-	phase_end(s, POP3_PHASE_STAT);
+	session_phase_end(&s->timing, POP3_PHASE_STAT);
 	if (resp->status != POP3_STATUS_OK) {
 		pop3_refused(s, resp);
 		return;
@@ -548,7 +530,7 @@ pop3_on_list(struct pop3_client *s, const struct pop3_response *resp)
 {
 	int uidl = s->st == ST_UIDL;
 
-	phase_end(s, uidl ? POP3_PHASE_UIDL : POP3_PHASE_LIST);
+	session_phase_end(&s->timing, uidl ? POP3_PHASE_UIDL : POP3_PHASE_LIST);
 	if (resp->status != POP3_STATUS_OK) {
 		pop3_refused(s, resp);
 		return;
@@ -648,7 +630,7 @@ pop3_search_begin(struct pop3_client *s)
 	s->search_first = count;
 	s->search_last = count > max ? count - max + 1 : 1;
 	s->msg = count;
-	phase_begin(s, POP3_PHASE_SEARCH);
+	session_phase_begin(&s->timing, POP3_PHASE_SEARCH);
 	pop3_search_send(s);
 }
 
@@ -658,7 +640,7 @@ pop3_on_search(struct pop3_client *s, const struct pop3_response *resp)
 	struct pop3_client_result *r = s->r;
 
 	if (resp->status != POP3_STATUS_OK) {
-		phase_end(s, POP3_PHASE_SEARCH);
+		session_phase_end(&s->timing, POP3_PHASE_SEARCH);
 		pop3_refused(s, resp);
 		return;
 	}
@@ -669,7 +651,7 @@ pop3_on_search(struct pop3_client *s, const struct pop3_response *resp)
 		pop3_search_send(s);
 		return;
 	}
-	phase_end(s, POP3_PHASE_SEARCH);
+	session_phase_end(&s->timing, POP3_PHASE_SEARCH);
 	s->search_done = 1;
 	if (s->tr && r->found)
 		transcript_addf(s->tr, TR_INFO, "message %llu carries "
@@ -688,7 +670,7 @@ pop3_on_retr(struct pop3_client *s, const struct pop3_response *resp)
 {
 	struct pop3_client_result *r = s->r;
 
-	phase_end(s, POP3_PHASE_RETR);
+	session_phase_end(&s->timing, POP3_PHASE_RETR);
 	if (resp->status != POP3_STATUS_OK) {
 		pop3_refused(s, resp);
 		return;
@@ -716,7 +698,7 @@ static void
 pop3_on_dele(struct pop3_client *s, const struct pop3_response *resp)
 {
 	if (resp->status != POP3_STATUS_OK) {
-		phase_end(s, POP3_PHASE_DELE);
+		session_phase_end(&s->timing, POP3_PHASE_DELE);
 		pop3_refused(s, resp);
 		return;
 	}
@@ -725,7 +707,7 @@ pop3_on_dele(struct pop3_client *s, const struct pop3_response *resp)
 		pop3_dele_send(s);
 		return;
 	}
-	phase_end(s, POP3_PHASE_DELE);
+	session_phase_end(&s->timing, POP3_PHASE_DELE);
 	pop3_next(s);
 }
 
@@ -737,24 +719,24 @@ pop3_next(struct pop3_client *s)
 	struct pop3_client_result *r = s->r;
 
 	if (p->stat && !s->stat_done) {
-		phase_begin(s, POP3_PHASE_STAT);
+		session_phase_begin(&s->timing, POP3_PHASE_STAT);
 		pop3_simple(s, ST_STAT, 0, "STAT");
 	} else if (p->list && !s->list_done) {
-		phase_begin(s, POP3_PHASE_LIST);
+		session_phase_begin(&s->timing, POP3_PHASE_LIST);
 		pop3_simple(s, ST_LIST, 1, "LIST");
 	} else if (p->uidl && !s->uidl_done) {
-		phase_begin(s, POP3_PHASE_UIDL);
+		session_phase_begin(&s->timing, POP3_PHASE_UIDL);
 		pop3_simple(s, ST_UIDL, 1, "UIDL");
 	} else if (p->find_token && !s->search_done) {
 		/* The newest message number: from STAT unless LIST told. */
 		if (!s->stat_done && !s->list_done) {
-			phase_begin(s, POP3_PHASE_STAT);
+			session_phase_begin(&s->timing, POP3_PHASE_STAT);
 			pop3_simple(s, ST_STAT, 0, "STAT");
 			return;
 		}
 		pop3_search_begin(s);
 	} else if ((p->retr || p->top) && !s->retr_done) {
-		phase_begin(s, POP3_PHASE_RETR);
+		session_phase_begin(&s->timing, POP3_PHASE_RETR);
 		s->msg = p->retr ? p->retr : p->top;
 		if (p->retr)
 			pop3_simple(s, ST_RETR, 1, "RETR %llu",
@@ -773,7 +755,7 @@ pop3_next(struct pop3_client *s)
 			pop3_next(s);
 			return;
 		}
-		phase_begin(s, POP3_PHASE_DELE);
+		session_phase_begin(&s->timing, POP3_PHASE_DELE);
 		pop3_dele_send(s);
 	} else {
 		pop3_quit(s);
@@ -834,7 +816,7 @@ pop3_begin_sasl(struct pop3_client *s)
 		pop3_fail_err(s, POP3_PHASE_AUTH, &err);
 		return;
 	}
-	phase_begin(s, POP3_PHASE_AUTH);
+	session_phase_begin(&s->timing, POP3_PHASE_AUTH);
 	if (!sasl_client_first(s->sasl)) {
 		pop3_auth_send(s, NULL, 1);
 		return;
@@ -895,7 +877,7 @@ pop3_on_auth(struct pop3_client *s, const struct pop3_response *resp)
 		return;
 	}
 	status_copy(&r->auth, resp);
-	phase_end(s, POP3_PHASE_AUTH);
+	session_phase_end(&s->timing, POP3_PHASE_AUTH);
 	if (resp->status != POP3_STATUS_OK) {
 		status_copy(&r->last, resp);
 		pop3_fail(s, POP3_PHASE_AUTH, MV_ERR_REJECTED, "authentication "
@@ -916,7 +898,7 @@ pop3_on_user(struct pop3_client *s, const struct pop3_response *resp)
 	if (resp->status != POP3_STATUS_OK) {
 		status_copy(&r->auth, resp);
 		status_copy(&r->last, resp);
-		phase_end(s, POP3_PHASE_AUTH);
+		session_phase_end(&s->timing, POP3_PHASE_AUTH);
 		pop3_fail(s, POP3_PHASE_AUTH, MV_ERR_REJECTED, "USER %s was "
 		    "refused: %.*s", s->p->user, POP3_QUOTE_MAX, resp->raw);
 		return;
@@ -937,7 +919,7 @@ pop3_on_pass(struct pop3_client *s, const struct pop3_response *resp)
 	struct pop3_client_result *r = s->r;
 
 	status_copy(&r->auth, resp);
-	phase_end(s, POP3_PHASE_AUTH);
+	session_phase_end(&s->timing, POP3_PHASE_AUTH);
 	if (resp->status != POP3_STATUS_OK) {
 		status_copy(&r->last, resp);
 		pop3_fail(s, POP3_PHASE_AUTH, MV_ERR_REJECTED, "login as %s "
@@ -982,7 +964,7 @@ pop3_begin_login(struct pop3_client *s)
 			    "offers AUTH (use --auth-mech): " : "", r->sasl);
 		return;
 	}
-	phase_begin(s, POP3_PHASE_AUTH);
+	session_phase_begin(&s->timing, POP3_PHASE_AUTH);
 	buf_init(&line, 0);
 	buf_printf(&line, "USER %s", p->user);
 	pop3_command(s, ST_USER, 0, "USER", buf_cstr(&line), NULL);
@@ -994,7 +976,7 @@ pop3_begin_login(struct pop3_client *s)
 static void
 pop3_send_capa(struct pop3_client *s)
 {
-	phase_begin(s, POP3_PHASE_CAPA);
+	session_phase_begin(&s->timing, POP3_PHASE_CAPA);
 	pop3_simple(s, ST_CAPA, 1, "CAPA");
 }
 
@@ -1066,7 +1048,7 @@ pop3_after_capa(struct pop3_client *s)
 		if (r->capa_stls ||
 		    (!r->have_capa && p->tls == TLS_POLICY_REQUIRED)) {
 			s->stls_blind = !r->capa_stls;
-			phase_begin(s, POP3_PHASE_STLS);
+			session_phase_begin(&s->timing, POP3_PHASE_STLS);
 			pop3_simple(s, ST_STLS, 0, "STLS");
 			return;
 		}
@@ -1090,7 +1072,7 @@ pop3_on_capa(struct pop3_client *s, const struct pop3_response *resp)
 {
 	struct pop3_client_result *r = s->r;
 
-	phase_end(s, POP3_PHASE_CAPA);
+	session_phase_end(&s->timing, POP3_PHASE_CAPA);
 	if (resp->status == POP3_STATUS_OK) {
 		pop3_take_capa(s, resp);
 	} else if (s->tr) {
@@ -1114,7 +1096,7 @@ pop3_on_stls(struct pop3_client *s, const struct pop3_response *resp,
 	struct pop3_client_result *r = s->r;
 
 	status_copy(&r->stls, resp);
-	phase_end(s, POP3_PHASE_STLS);
+	session_phase_end(&s->timing, POP3_PHASE_STLS);
 	if (resp->status == POP3_STATUS_OK) {
 		if (trailing || pop3_reader_pending(&s->reader)) {
 			/* Bytes after the +OK would be read as if they had
@@ -1153,7 +1135,7 @@ pop3_on_greeting(struct pop3_client *s, const struct pop3_response *resp)
 	struct pop3_client_result *r = s->r;
 
 	status_copy(&r->greeting, resp);
-	phase_end(s, POP3_PHASE_GREETING);
+	session_phase_end(&s->timing, POP3_PHASE_GREETING);
 	if (resp->status != POP3_STATUS_OK) {
 		status_copy(&r->last, resp);
 		pop3_fail(s, POP3_PHASE_GREETING, MV_ERR_REJECTED, "the server "
@@ -1215,7 +1197,7 @@ pop3_on_response(struct pop3_client *s, const struct pop3_response *resp,
 		break;
 	case ST_QUIT:
 		s->r->quit_ok = resp->status == POP3_STATUS_OK;
-		phase_end(s, POP3_PHASE_QUIT);
+		session_phase_end(&s->timing, POP3_PHASE_QUIT);
 		/* RFC 1939 6: -ERR here means the deletions failed. */
 		if (!s->r->quit_ok && s->r->deleted &&
 		    s->r->err.cat == MV_ERR_NONE) {
@@ -1287,20 +1269,13 @@ static void
 pop3_conn_ready(struct conn *c, void *arg)
 {
 	struct pop3_client *s = arg;
-	const struct conn_timings *t = conn_timings(c);
 
-	s->r->phase_us[POP3_PHASE_CONNECT] = t->connect_us;
-	s->r->phase_done |= 1u << POP3_PHASE_CONNECT;
-	if (conn_tls_active(c)) {
-		s->r->tls_active = 1;
-		s->r->tls = *conn_tls_info(c);
-		s->r->phase_us[POP3_PHASE_TLS] = t->tls_us;
-		s->r->phase_done |= 1u << POP3_PHASE_TLS;
-	}
+	s->r->tls_active = session_conn_ready(&s->timing, c,
+	    POP3_PHASE_CONNECT, POP3_PHASE_TLS, &s->r->tls);
 	s->st = ST_GREETING;
 	snprintf(s->cmd, sizeof(s->cmd), "the greeting");
 	pop3_reader_expect(&s->reader, 0);
-	phase_begin(s, POP3_PHASE_GREETING);
+	session_phase_begin(&s->timing, POP3_PHASE_GREETING);
 	pop3_expect(s, s->p->greeting_timeout_ms, "the server's greeting "
 	    "(+OK)");
 }
@@ -1312,9 +1287,7 @@ pop3_conn_tls(struct conn *c, void *arg)
 	struct pop3_client_result *r = s->r;
 
 	r->tls_active = 1;
-	r->tls = *conn_tls_info(c);
-	r->phase_us[POP3_PHASE_TLS] = conn_timings(c)->tls_us;
-	r->phase_done |= 1u << POP3_PHASE_TLS;
+	session_conn_upgraded(&s->timing, c, POP3_PHASE_TLS, &r->tls);
 	/* RFC 2595 4: forget what was learnt before TLS and ask again. */
 	pop3_reader_reset(&s->reader);
 	r->have_capa = 0;
@@ -1398,7 +1371,7 @@ pop3_client_start(uv_loop_t *loop, const struct conn_params *cp,
 	s->on_done = on_done;
 	s->arg = arg;
 	s->st = ST_CONNECTING;
-	s->t_start = clock_now_us();
+	session_timing_init(&s->timing, res->phase_us, &res->phase_done);
 	buf_init(&s->out, 0);
 	buf_init(&s->sasl_held, 16384);
 	/* The largest multi-line response is a message (RETR/TOP). */

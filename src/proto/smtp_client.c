@@ -12,6 +12,7 @@
  * the session at once.  Either way on_done runs once with res->err set.
  */
 #include "proto/smtp_client.h"
+#include "proto/session.h"
 
 #include "core/buf.h"
 #include "core/clock.h"
@@ -67,8 +68,7 @@ struct smtp_client {
 	size_t rcpt_next;       /* next RCPT to send (lock-step) */
 	size_t lmtp_seen;       /* LMTP final replies received */
 	int envelope_failed;    /* drain pipelined replies, then QUIT */
-	uint64_t t_start;
-	uint64_t t_phase[SMTP_PHASE_COUNT];
+	struct session_timing timing;
 	int finished;
 	struct buf out;
 };
@@ -150,19 +150,6 @@ smtp_client_result_free(struct smtp_client_result *r)
 	r->nrcpt = 0;
 }
 
-static void
-phase_begin(struct smtp_client *s, enum smtp_phase ph)
-{
-	s->t_phase[ph] = clock_now_us();
-}
-
-static void
-phase_end(struct smtp_client *s, enum smtp_phase ph)
-{
-	s->r->phase_us[ph] = clock_now_us() - s->t_phase[ph];
-	s->r->phase_done |= 1u << ph;
-}
-
 /* --- finishing ---------------------------------------------------- */
 
 static void
@@ -174,14 +161,9 @@ smtp_finish(struct smtp_client *s)
 		return;
 	s->finished = 1;
 	s->st = ST_DONE;
-	r->total_us = clock_now_us() - s->t_start;
-	if (s->conn) {
-		snprintf(r->peer, sizeof(r->peer), "%s", conn_peer(s->conn));
-		snprintf(r->local, sizeof(r->local), "%s",
-		    conn_local(s->conn));
-		conn_close(s->conn);
-		s->conn = NULL;
-	}
+	r->total_us = session_elapsed_us(&s->timing);
+	session_close(&s->conn, r->peer, sizeof(r->peer), r->local,
+	    sizeof(r->local));
 	s->on_done(s, s->arg);
 }
 
@@ -318,7 +300,7 @@ smtp_quit(struct smtp_client *s)
 {
 	s->st = ST_QUIT;
 	s->r->quit_sent = 1;
-	phase_begin(s, SMTP_PHASE_QUIT);
+	session_phase_begin(&s->timing, SMTP_PHASE_QUIT);
 	smtp_send(s, "QUIT", NULL);
 	smtp_expect(s, s->p->command_timeout_ms, "the reply to QUIT");
 }
@@ -352,7 +334,7 @@ smtp_queue_mail(struct smtp_client *s)
 	if (s->p->utf8_addresses && (caps->caps & SMTP_CAP_SMTPUTF8) &&
 	    n < sizeof(line))
 		snprintf(line + n, sizeof(line) - n, " SMTPUTF8");
-	phase_begin(s, SMTP_PHASE_MAIL);
+	session_phase_begin(&s->timing, SMTP_PHASE_MAIL);
 	smtp_queue_line(s, line, NULL);
 	smtp_push(s, CMD_MAIL, 0);
 }
@@ -364,7 +346,7 @@ smtp_queue_rcpt(struct smtp_client *s, size_t i)
 
 	snprintf(line, sizeof(line), "RCPT TO:<%s>", s->p->rcpt[i]);
 	if (i == 0)
-		phase_begin(s, SMTP_PHASE_RCPT);
+		session_phase_begin(&s->timing, SMTP_PHASE_RCPT);
 	smtp_queue_line(s, line, NULL);
 	smtp_push(s, CMD_RCPT, i);
 }
@@ -372,7 +354,7 @@ smtp_queue_rcpt(struct smtp_client *s, size_t i)
 static void
 smtp_queue_data(struct smtp_client *s)
 {
-	phase_begin(s, SMTP_PHASE_DATA);
+	session_phase_begin(&s->timing, SMTP_PHASE_DATA);
 	smtp_queue_line(s, "DATA", NULL);
 	smtp_push(s, CMD_DATA, 0);
 }
@@ -423,7 +405,7 @@ smtp_send_message(struct smtp_client *s)
 		    "lines, ending with \".\"]", s->p->message_len, lines);
 	s->st = ST_EOD;
 	s->lmtp_seen = 0;
-	phase_begin(s, SMTP_PHASE_EOD);
+	session_phase_begin(&s->timing, SMTP_PHASE_EOD);
 	if (s->conn)
 		conn_write(s->conn, s->p->message, s->p->message_len);
 	smtp_expect(s, s->p->data_timeout_ms, "the reply to the end of data");
@@ -488,7 +470,7 @@ smtp_on_envelope_reply(struct smtp_client *s, const struct smtp_reply *rep)
 	switch (pend.cmd) {
 	case CMD_MAIL:
 		reply_copy(&r->mail, rep);
-		phase_end(s, SMTP_PHASE_MAIL);
+		session_phase_end(&s->timing, SMTP_PHASE_MAIL);
 		if (!ok && !s->envelope_failed) {
 			s->envelope_failed = 1;
 			if (r->err.cat == MV_ERR_NONE) {
@@ -507,11 +489,11 @@ smtp_on_envelope_reply(struct smtp_client *s, const struct smtp_reply *rep)
 		if (ok)
 			r->rcpt_accepted++;
 		if (pend.idx + 1 == s->p->nrcpt)
-			phase_end(s, SMTP_PHASE_RCPT);
+			session_phase_end(&s->timing, SMTP_PHASE_RCPT);
 		break;
 	case CMD_DATA:
 		reply_copy(&r->data, rep);
-		phase_end(s, SMTP_PHASE_DATA);
+		session_phase_end(&s->timing, SMTP_PHASE_DATA);
 		if (rep->code == 354 && !s->envelope_failed &&
 		    r->rcpt_accepted > 0) {
 			smtp_send_message(s);
@@ -559,7 +541,7 @@ smtp_on_eod_reply(struct smtp_client *s, const struct smtp_reply *rep)
 	}
 	if (!s->p->lmtp) {
 		reply_copy(&r->eod, rep);
-		phase_end(s, SMTP_PHASE_EOD);
+		session_phase_end(&s->timing, SMTP_PHASE_EOD);
 		if (rep->code < 200 || rep->code >= 300) {
 			smtp_fail(s, SMTP_PHASE_EOD, MV_ERR_REJECTED, "the "
 			    "message was refused after DATA: %s",
@@ -600,7 +582,7 @@ smtp_on_eod_reply(struct smtp_client *s, const struct smtp_reply *rep)
 		    "per-recipient reply");
 		return;
 	}
-	phase_end(s, SMTP_PHASE_EOD);
+	session_phase_end(&s->timing, SMTP_PHASE_EOD);
 	if (r->rcpt_accepted)
 		r->eod.code = r->rcpt[0].lmtp.code;
 	smtp_quit(s);
@@ -674,7 +656,7 @@ smtp_begin_auth(struct smtp_client *s)
 		return;
 	}
 	s->st = ST_AUTH;
-	phase_begin(s, SMTP_PHASE_AUTH);
+	session_phase_begin(&s->timing, SMTP_PHASE_AUTH);
 	if (!sasl_client_first(s->sasl)) {
 		smtp_auth_send(s, NULL, 1);
 		return;
@@ -722,7 +704,7 @@ smtp_on_auth_reply(struct smtp_client *s, const struct smtp_reply *rep)
 		return;
 	}
 	reply_copy(&r->auth, rep);
-	phase_end(s, SMTP_PHASE_AUTH);
+	session_phase_end(&s->timing, SMTP_PHASE_AUTH);
 	if (rep->code != 235) {
 		smtp_fail(s, SMTP_PHASE_AUTH, MV_ERR_REJECTED, "authentication "
 		    "as %s with %s failed: %s%s", s->p->auth_user, r->auth_mech,
@@ -749,7 +731,7 @@ smtp_send_ehlo(struct smtp_client *s, enum smtp_state st)
 	snprintf(line, sizeof(line), "%s %s", s->p->lmtp ? "LHLO" : "EHLO",
 	    s->p->helo_name);
 	s->st = st;
-	phase_begin(s, st == ST_EHLO ? SMTP_PHASE_EHLO : SMTP_PHASE_EHLO_TLS);
+	session_phase_begin(&s->timing, st == ST_EHLO ? SMTP_PHASE_EHLO : SMTP_PHASE_EHLO_TLS);
 	smtp_send(s, line, NULL);
 	smtp_expect(s, s->p->command_timeout_ms, s->p->lmtp ?
 	    "the reply to LHLO" : "the reply to EHLO");
@@ -769,7 +751,7 @@ smtp_after_ehlo(struct smtp_client *s)
 				return;
 			}
 			s->st = ST_STARTTLS;
-			phase_begin(s, SMTP_PHASE_STARTTLS);
+			session_phase_begin(&s->timing, SMTP_PHASE_STARTTLS);
 			smtp_send(s, "STARTTLS", NULL);
 			smtp_expect(s, p->command_timeout_ms,
 			    "the reply to STARTTLS");
@@ -801,9 +783,9 @@ smtp_on_ehlo_reply(struct smtp_client *s, const struct smtp_reply *rep)
 
 	reply_copy(&r->ehlo, rep);
 	if (s->st == ST_EHLO)
-		phase_end(s, SMTP_PHASE_EHLO);
+		session_phase_end(&s->timing, SMTP_PHASE_EHLO);
 	else if (s->st == ST_EHLO_TLS)
-		phase_end(s, SMTP_PHASE_EHLO_TLS);
+		session_phase_end(&s->timing, SMTP_PHASE_EHLO_TLS);
 	if (rep->code == 250) {
 		if (s->st == ST_HELO) {
 			r->helo_fallback = 1;
@@ -844,7 +826,7 @@ smtp_on_starttls_reply(struct smtp_client *s, const struct smtp_reply *rep,
 	char sum[600];
 
 	reply_copy(&r->starttls, rep);
-	phase_end(s, SMTP_PHASE_STARTTLS);
+	session_phase_end(&s->timing, SMTP_PHASE_STARTTLS);
 	if (rep->code == 220) {
 		if (trailing || smtp_reply_parser_pending(&s->parser)) {
 			/* Bytes after the 220 would be read as if they had
@@ -881,7 +863,7 @@ smtp_on_banner(struct smtp_client *s, const struct smtp_reply *rep)
 	char sum[600];
 
 	reply_copy(&r->banner, rep);
-	phase_end(s, SMTP_PHASE_BANNER);
+	session_phase_end(&s->timing, SMTP_PHASE_BANNER);
 	if (rep->code != 220) {
 		smtp_fail(s, SMTP_PHASE_BANNER, rep->code >= 400 ?
 		    MV_ERR_REJECTED : MV_ERR_PROTOCOL, "the server %s: %s",
@@ -924,7 +906,7 @@ smtp_on_reply(struct smtp_client *s, const struct smtp_reply *rep,
 		break;
 	case ST_QUIT:
 		s->r->quit_ok = rep->code == 221;
-		phase_end(s, SMTP_PHASE_QUIT);
+		session_phase_end(&s->timing, SMTP_PHASE_QUIT);
 		smtp_finish(s);
 		break;
 	case ST_CONNECTING:
@@ -975,23 +957,16 @@ static void
 smtp_conn_ready(struct conn *c, void *arg)
 {
 	struct smtp_client *s = arg;
-	const struct conn_timings *t = conn_timings(c);
 
-	s->r->phase_us[SMTP_PHASE_CONNECT] = t->connect_us;
-	s->r->phase_done |= 1u << SMTP_PHASE_CONNECT;
-	if (conn_tls_active(c)) {
-		s->r->tls_active = 1;
-		s->r->tls = *conn_tls_info(c);
-		s->r->phase_us[SMTP_PHASE_TLS] = t->tls_us;
-		s->r->phase_done |= 1u << SMTP_PHASE_TLS;
-	}
+	s->r->tls_active = session_conn_ready(&s->timing, c,
+	    SMTP_PHASE_CONNECT, SMTP_PHASE_TLS, &s->r->tls);
 	if (s->p->quit_after == SMTP_PHASE_CONNECT ||
 	    (s->p->quit_after == SMTP_PHASE_TLS && s->r->tls_active)) {
 		smtp_finish(s);
 		return;
 	}
 	s->st = ST_BANNER;
-	phase_begin(s, SMTP_PHASE_BANNER);
+	session_phase_begin(&s->timing, SMTP_PHASE_BANNER);
 	smtp_expect(s, s->p->banner_timeout_ms, "the server's greeting "
 	    "(220 banner)");
 }
@@ -1002,9 +977,7 @@ smtp_conn_tls(struct conn *c, void *arg)
 	struct smtp_client *s = arg;
 
 	s->r->tls_active = 1;
-	s->r->tls = *conn_tls_info(c);
-	s->r->phase_us[SMTP_PHASE_TLS] = conn_timings(c)->tls_us;
-	s->r->phase_done |= 1u << SMTP_PHASE_TLS;
+	session_conn_upgraded(&s->timing, c, SMTP_PHASE_TLS, &s->r->tls);
 	/* RFC 3207 4.2: forget what was learnt before TLS. */
 	smtp_reply_parser_reset(&s->parser);
 	memset(&s->r->caps, 0, sizeof(s->r->caps));
@@ -1077,7 +1050,7 @@ smtp_client_start(uv_loop_t *loop, const struct conn_params *cp,
 	s->on_done = on_done;
 	s->arg = arg;
 	s->st = ST_CONNECTING;
-	s->t_start = clock_now_us();
+	session_timing_init(&s->timing, res->phase_us, &res->phase_done);
 	buf_init(&s->out, 0);
 	smtp_reply_parser_init(&s->parser, 0, 0, 0);
 	if ((s->conn = conn_new(loop, cp, &cbs, s, err)) == NULL ||
