@@ -23,7 +23,7 @@ line_status(const char *line, size_t n, char *status, size_t statussz)
 	const char *p = line, *end = line + n;
 	size_t k = 0;
 
-	while (p + 7 <= end) {
+	while ((size_t)(end - p) >= 7) {
 		if (memcmp(p, "status=", 7) == 0) {
 			p += 7;
 			while (p < end && isalpha((unsigned char)*p) &&
@@ -41,12 +41,14 @@ deliver_log_scan(const char *text, size_t len, const char *qid,
     struct buf *out, char *status, size_t statussz)
 {
 	size_t qlen = strlen(qid), count = 0;
-	const char *p = text, *end = text + len;
+	const char *p, *end;
 
 	if (statussz)
 		status[0] = '\0';
 	if (text == NULL || qlen == 0)
 		return 0;
+	p = text;
+	end = text + len;
 	while (p < end) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);

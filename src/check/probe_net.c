@@ -60,7 +60,11 @@ probe_session_run(const struct probe_net *n, struct transcript *tr,
 		return mv_error_set(err, MV_ERR_INTERNAL, "cannot start the "
 		    "event loop");
 	if ((session = start(&loop, &cp, ctx, &done, err)) == NULL) {
-		uv_loop_close(&loop);
+		struct mv_error ignored;
+
+		/* A half-made connection closes its handles through the
+		 * loop: run it so that nothing is left behind. */
+		probe_loop_run(&loop, &ignored);
 		return -1;
 	}
 	uv_run(&loop, UV_RUN_DEFAULT);
