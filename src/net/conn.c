@@ -157,6 +157,9 @@ conn_new(uv_loop_t *loop, const struct conn_params *p,
 	return c;
 }
 
+static void conn_attempt_failed(struct conn *c, const char *why,
+    int timed_out);
+
 static void
 conn_timer_cb(uv_timer_t *tm)
 {
@@ -164,6 +167,11 @@ conn_timer_cb(uv_timer_t *tm)
 
 	if (c->closing || c->dead)
 		return;
+	/* --connect-timeout is per address: go on with the next one. */
+	if (!c->connected && c->stream != NULL) {
+		conn_attempt_failed(c, "timed out", 1);
+		return;
+	}
 	conn_failf(c, MV_ERR_TIMEOUT, "timed out after %.1f s while waiting "
 	    "for %s", (double)(clock_now_us() - c->phase_start_us) / 1e6,
 	    c->timeout_what);
@@ -436,12 +444,15 @@ conn_read_tls(struct conn *c, const char *data, size_t n)
 	/* Reading may produce output (key updates, alerts). */
 	if (conn_flush_tls(c) == -1)
 		return;
+	/* Deliver what was decrypted before an alert: the server's last
+	 * reply is worth more than the alert that followed it. */
+	if (c->plain.len > 0)
+		c->cb.on_read(c, c->plain.data, c->plain.len, c->arg);
 	if (got < 0) {
-		conn_fail(c, &err);
+		if (!c->closing && !c->dead)
+			conn_fail(c, &err);
 		return;
 	}
-	if (got > 0)
-		c->cb.on_read(c, c->plain.data, c->plain.len, c->arg);
 	if (eof && !c->closing && !c->dead)
 		conn_failf(c, MV_ERR_CLOSED, "the server closed the TLS "
 		    "session");
@@ -722,6 +733,7 @@ conn_gai_cb(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
 		conn_unref(c);
 		return;
 	}
+	uv_timer_stop(&c->timer);
 	c->ai_list = c->ai_next = res;
 	conn_connect_next(c);
 	conn_unref(c);
@@ -749,6 +761,8 @@ conn_start(struct conn *c, struct mv_error *err)
 	snprintf(port, sizeof(port), "%u", c->p.target->port);
 	c->gai.data = c;
 	c->t.resolve_us = clock_now_us();
+	/* The resolver has timeouts of its own; ours bounds them. */
+	conn_set_timeout(c, c->p.connect_timeout_ms, "the DNS lookup");
 	if (!c->p.target->is_literal)
 		conn_note(c, TR_INFO, "resolving %s", c->p.target->host);
 	r = uv_getaddrinfo(c->loop, &c->gai, conn_gai_cb, c->p.target->host,

@@ -730,13 +730,8 @@ imap_on_auth_challenge(struct imap_client *s, const struct imap_response *rp)
 	struct buf resp;
 	int step;
 
-	if (s->sasl_done) {
-		/* The server's final SCRAM message (IMAP has no "success
-		 * with data"): verified already, acknowledge it. */
-		imap_send_line(s, "", s->p->show_secrets ? NULL :
-		    "<redacted SASL response, 0 bytes>");
-		return;
-	}
+	/* A challenge after the mechanism is complete is refused by the
+	 * SASL layer (no endless acknowledgements). */
 	buf_init(&resp, IMAP_SASL_MAX);
 	/* An empty "+" asks a client-first mechanism for its initial
 	 * response when there was no SASL-IR. */
@@ -790,10 +785,13 @@ imap_on_auth_done(struct imap_client *s, const struct imap_response *rp)
 			    status_summary(&r->auth, sum, sizeof(sum)));
 		return;
 	}
-	if (s->st == ST_AUTHENTICATE && !s->sasl_done && s->tr)
-		transcript_addf(s->tr, TR_INFO, "the server accepted %s before "
-		    "the mechanism completed: it did not prove that it knows "
-		    "the password", r->auth_method);
+	if (s->st == ST_AUTHENTICATE && !s->sasl_done) {
+		/* SCRAM: no server signature, no proof (RFC 5802 5). */
+		imap_fail(s, IMAP_PHASE_AUTH, MV_ERR_PROTOCOL, "the server "
+		    "accepted %s before the exchange was complete: it never "
+		    "proved that it knows the password", r->auth_method);
+		return;
+	}
 	r->auth_ok = 1;
 	s->authed = 1;
 	/* RFC 9051 7.1: the OK may carry the capabilities that now hold. */
@@ -1293,10 +1291,12 @@ imap_on_untagged(struct imap_client *s, const struct imap_response *rp)
 		}
 		status_copy(&r->last, rp);
 		s->tag[0] = '\0';
-		/* "BYE [ALERT] text" without the BYE. */
+		/* "BYE [ALERT] text" without the BYE; a bare BYE has
+		 * nothing after it. */
+		status_summary(&r->last, sum, sizeof(sum));
 		imap_fail(s, imap_current_phase(s), MV_ERR_CLOSED, "the server "
-		    "said BYE: %s", status_summary(&r->last, sum,
-		    sizeof(sum)) + 4);
+		    "said BYE%s%s", strlen(sum) > 4 ? ": " : "",
+		    strlen(sum) > 4 ? sum + 4 : "");
 		return;
 	}
 	if (rp->cond != IMAP_COND_NONE) {

@@ -89,6 +89,7 @@ struct pop3_client {
 	int dele_planned;
 	struct session_timing timing;
 	int finished;
+	unsigned writes;         /* commands written, to spot early replies */
 	struct buf out;
 };
 
@@ -270,6 +271,7 @@ pop3_send(struct pop3_client *s, const char *line, const char *shown)
 		    strlen(shown ? shown : line));
 	if (s->conn)
 		conn_write(s->conn, s->out.data, s->out.len);
+	s->writes++;
 	buf_reset(&s->out);
 }
 
@@ -847,12 +849,8 @@ pop3_on_auth(struct pop3_client *s, const struct pop3_response *resp)
 			pop3_auth_send(s, buf_cstr(&s->sasl_held), 0);
 			return;
 		}
-		if (s->sasl_done) {
-			/* The server's last word (SCRAM's server-final)
-			 * comes as a challenge: answer it with nothing. */
-			pop3_auth_send(s, "", 0);
-			return;
-		}
+		/* A challenge after the mechanism is complete is refused
+		 * by the SASL layer (no endless acknowledgements). */
 		buf_init(&out, 16384);
 		step = sasl_client_step(s->sasl, resp->text, &out, &err);
 		if (step == -1) {
@@ -883,6 +881,13 @@ pop3_on_auth(struct pop3_client *s, const struct pop3_response *resp)
 		pop3_fail(s, POP3_PHASE_AUTH, MV_ERR_REJECTED, "authentication "
 		    "as %s with %s failed: %.*s", s->p->user, r->auth_method,
 		    POP3_QUOTE_MAX, resp->raw);
+		return;
+	}
+	if (!s->sasl_done) {
+		/* SCRAM: no server signature, no proof (RFC 5802 5). */
+		pop3_fail(s, POP3_PHASE_AUTH, MV_ERR_PROTOCOL, "the server "
+		    "accepted %s before the exchange was complete: it never "
+		    "proved that it knows the password", r->auth_method);
 		return;
 	}
 	r->auth_ok = 1;
@@ -1225,6 +1230,7 @@ static void
 pop3_conn_read(struct conn *c, const char *data, size_t len, void *arg)
 {
 	struct pop3_client *s = arg;
+	unsigned writes = s->writes;
 	struct mv_error err, e2;
 	size_t used, shown;
 
@@ -1232,6 +1238,17 @@ pop3_conn_read(struct conn *c, const char *data, size_t len, void *arg)
 	while (len > 0 && !s->finished) {
 		enum pop3_read_status st;
 
+		/* Bytes of this read that follow a response we have already
+		 * answered with a new command were sent before the server
+		 * could have read it (POP3 without PIPELINING is strictly
+		 * one command, one response). */
+		if (s->writes != writes && s->st != ST_QUIT) {
+			pop3_fail(s, pop3_current_phase(s), MV_ERR_PROTOCOL,
+			    "the server sent %zu bytes before it could have "
+			    "read our last command: its responses are out of "
+			    "step with the commands", len);
+			return;
+		}
 		st = pop3_reader_feed(&s->reader, data, len, &used, &s->resp,
 		    &err);
 		if (st == POP3_READ_ERROR) {

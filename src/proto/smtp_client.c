@@ -70,6 +70,7 @@ struct smtp_client {
 	int envelope_failed;    /* drain pipelined replies, then QUIT */
 	struct session_timing timing;
 	int finished;
+	unsigned writes;        /* commands written, to spot early replies */
 	struct buf out;
 };
 
@@ -283,8 +284,10 @@ smtp_queue_line(struct smtp_client *s, const char *line, const char *shown)
 static void
 smtp_flush(struct smtp_client *s)
 {
-	if (s->out.len && s->conn)
+	if (s->out.len && s->conn) {
 		conn_write(s->conn, s->out.data, s->out.len);
+		s->writes++;
+	}
 	buf_reset(&s->out);
 }
 
@@ -408,6 +411,7 @@ smtp_send_message(struct smtp_client *s)
 	session_phase_begin(&s->timing, SMTP_PHASE_EOD);
 	if (s->conn)
 		conn_write(s->conn, s->p->message, s->p->message_len);
+	s->writes++;
 	smtp_expect(s, s->p->data_timeout_ms, "the reply to the end of data");
 }
 
@@ -504,6 +508,7 @@ smtp_on_envelope_reply(struct smtp_client *s, const struct smtp_reply *rep)
 			 * end the empty message at once (RFC 2920 3.1). */
 			if (s->conn)
 				conn_write(s->conn, ".\r\n", 3);
+			s->writes++;
 			s->envelope_failed = 1;
 			s->st = ST_EOD;
 			smtp_expect(s, s->p->command_timeout_ms,
@@ -683,11 +688,9 @@ smtp_on_auth_reply(struct smtp_client *s, const struct smtp_reply *rep)
 	int step;
 
 	if (rep->code == 334) {
-		if (s->sasl_done) {
-			/* Server's final SCRAM message: acknowledge. */
-			smtp_auth_send(s, "", 0);
-			return;
-		}
+		/* A challenge after the mechanism is complete is refused
+		 * by the SASL layer: acknowledging it would let a server
+		 * keep us here for ever. */
 		buf_init(&resp, 16384);
 		step = sasl_client_step(s->sasl, rep->nlines ? rep->lines[0] :
 		    "", &resp, &err);
@@ -715,6 +718,14 @@ smtp_on_auth_reply(struct smtp_client *s, const struct smtp_reply *rep)
 		    "a stronger mechanism: try --auth-mech)" : rep->code ==
 		    538 ? " (the server wants TLS before this mechanism)" :
 		    "");
+		return;
+	}
+	if (!s->sasl_done) {
+		/* SCRAM: the server's signature never came, so nothing
+		 * shows that it knows the password (RFC 5802 5). */
+		smtp_fail(s, SMTP_PHASE_AUTH, MV_ERR_PROTOCOL, "the server "
+		    "accepted %s before the exchange was complete: it never "
+		    "proved that it knows the password", r->auth_mech);
 		return;
 	}
 	r->auth_ok = 1;
@@ -925,11 +936,22 @@ static void
 smtp_conn_read(struct conn *c, const char *data, size_t len, void *arg)
 {
 	struct smtp_client *s = arg;
+	unsigned writes = s->writes;
 	struct mv_error err;
 	size_t used, i;
 
 	(void)c;
 	while (len > 0 && !s->finished) {
+		/* Bytes of this read that follow a reply we have already
+		 * answered with a new command were sent before the server
+		 * could have read it: replies out of step with commands. */
+		if (s->writes != writes && s->st != ST_QUIT) {
+			smtp_fail(s, smtp_current_phase(s), MV_ERR_PROTOCOL,
+			    "the server sent %zu bytes before it could have "
+			    "read our last command: its replies are out of "
+			    "step with the commands", len);
+			return;
+		}
 		enum smtp_reply_status st;
 
 		st = smtp_reply_parser_feed(&s->parser, data, len, &used,

@@ -84,6 +84,22 @@ render_transcript(const struct report *r, const struct render_opts *o,
 	buf_append_str(out, "\n");
 }
 
+/* Append text with control bytes shown as \xHH: server-controlled
+ * strings (capabilities, greetings, replies in summaries) must not be
+ * able to drive the user's terminal. */
+static void
+rt_append_safe(struct buf *out, const char *text)
+{
+	const unsigned char *p;
+
+	for (p = (const unsigned char *)text; *p; p++) {
+		if (*p == '\t' || (*p >= 0x20 && *p != 0x7f))
+			buf_append(out, p, 1);
+		else
+			buf_printf(out, "\\x%02x", *p);
+	}
+}
+
 void
 rt_line(struct buf *out, const char *label, const char *fmt, ...)
 {
@@ -93,7 +109,9 @@ rt_line(struct buf *out, const char *label, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
-	buf_printf(out, "  %-12s %s\n", label, line);
+	buf_printf(out, "  %-12s ", label);
+	rt_append_safe(out, line);
+	buf_append(out, "\n", 1);
 }
 
 void
@@ -191,16 +209,19 @@ report_render_text(const struct report *r, const struct render_opts *o,
 			"SKIP", "ERROR" };
 		const char *tag = tags[c->verdict];
 
-		buf_printf(out, "  %s%-5s%s %-12s %s\n",
+		buf_printf(out, "  %s%-5s%s %-12s ",
 		    col(o, verdict_color(c->verdict)), tag, col(o, C_RESET),
-		    c->name, c->summary);
+		    c->name);
+		rt_append_safe(out, c->summary);
+		buf_append(out, "\n", 1);
 	}
 	buf_printf(out, "\n%sVerdict: %s%s%s", col(o, C_BOLD),
 	    col(o, strcmp(v, "pass") == 0 ? C_GREEN : C_RED),
 	    strcmp(v, "pass") == 0 ? "PASS" : strcmp(v, "fail") == 0 ?
 	    "FAIL" : "ERROR (could not test)", col(o, C_RESET));
-	if (r->err.cat != MV_ERR_NONE)
-		buf_printf(out, " - %s: %s", mv_errcat_name(r->err.cat),
-		    r->err.msg);
+	if (r->err.cat != MV_ERR_NONE) {
+		buf_printf(out, " - %s: ", mv_errcat_name(r->err.cat));
+		rt_append_safe(out, r->err.msg);
+	}
 	return buf_append_str(out, "\n");
 }

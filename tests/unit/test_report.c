@@ -130,10 +130,15 @@ test_text_no_color_has_no_escape(void **state)
 	o.transcript = 1;
 	report_init(&r, "smtp");
 	report_add_check(&r, "banner", VERDICT_FAIL, "554 no");
+	report_add_check(&r, "capability", VERDICT_PASS,
+	    "IMAP4rev1 X\x1b[31mRED");
+	mv_error_set(&r.err, MV_ERR_CLOSED, "the server said BYE: \x1b]2;x\x07");
 	transcript_add(&r.tr, TR_SERVER, "554 \x1b]0;owned\x07", 13);
 	buf_init(&out, 0);
 	assert_int_equal(report_render_text(&r, &o, &out), 0);
 	assert_null(strchr(buf_cstr(&out), '\x1b'));
+	assert_null(strchr(buf_cstr(&out), '\x07'));
+	assert_non_null(strstr(buf_cstr(&out), "X\\x1b[31mRED"));
 	assert_non_null(strstr(buf_cstr(&out), "FAIL"));
 	assert_non_null(strstr(buf_cstr(&out), "Verdict: FAIL"));
 	buf_free(&out);
