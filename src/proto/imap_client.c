@@ -1531,7 +1531,10 @@ imap_conn_error(struct conn *c, const struct mv_error *err, void *arg)
 	struct mv_error e = *err;
 	enum imap_phase ph = imap_current_phase(s);
 
-	(void)c;
+	/* A certificate that did not verify is still reported. */
+	if (session_tls_on_error(&s->timing, c, err, IMAP_PHASE_CONNECT,
+	    IMAP_PHASE_TLS, &s->r->tls))
+		s->r->tls_active = 1;
 	if (s->st == ST_LOGOUT) {
 		/* Closing right after LOGOUT is what servers do. */
 		if (s->tr && err->cat == MV_ERR_TIMEOUT)

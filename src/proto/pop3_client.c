@@ -1320,7 +1320,10 @@ pop3_conn_error(struct conn *c, const struct mv_error *err, void *arg)
 	struct pop3_client *s = arg;
 	struct mv_error e = *err;
 
-	(void)c;
+	/* A certificate that did not verify is still reported. */
+	if (session_tls_on_error(&s->timing, c, err, POP3_PHASE_CONNECT,
+	    POP3_PHASE_TLS, &s->r->tls))
+		s->r->tls_active = 1;
 	if (s->st == ST_QUIT) {
 		/* Closing right after QUIT is what servers do. */
 		if (s->tr && err->cat == MV_ERR_TIMEOUT)

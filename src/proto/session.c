@@ -63,6 +63,21 @@ session_conn_upgraded(struct session_timing *t, struct conn *c,
 	*t->phase_done |= 1u << tls_phase;
 }
 
+int
+session_tls_on_error(struct session_timing *t, struct conn *c,
+    const struct mv_error *err, int connect_phase, int tls_phase,
+    struct tls_info *tls)
+{
+	if (err->cat != MV_ERR_TLS || conn_tls_info(c) == NULL)
+		return 0;
+	if (!(*t->phase_done & (1u << connect_phase))) {
+		t->phase_us[connect_phase] = conn_timings(c)->connect_us;
+		*t->phase_done |= 1u << connect_phase;
+	}
+	session_conn_upgraded(t, c, tls_phase, tls);
+	return 1;
+}
+
 void
 session_close(struct conn **c, char *peer, size_t peersz, char *local,
     size_t localsz)

@@ -39,6 +39,13 @@ int session_conn_ready(struct session_timing *t, struct conn *c,
  * tls_phase and copy the TLS parameters. */
 void session_conn_upgraded(struct session_timing *t, struct conn *c,
     int tls_phase, struct tls_info *tls);
+/* The connection failed: when the cause was a certificate that did not
+ * verify, the handshake did complete, so copy what it found (the chain,
+ * the reason) and the connect and handshake times, and return 1; the
+ * report shows it like any other. */
+int session_tls_on_error(struct session_timing *t, struct conn *c,
+    const struct mv_error *err, int connect_phase, int tls_phase,
+    struct tls_info *tls);
 /* Remember the addresses, close the connection (*c becomes NULL). */
 void session_close(struct conn **c, char *peer, size_t peersz, char *local,
     size_t localsz);

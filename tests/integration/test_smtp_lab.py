@@ -112,8 +112,14 @@ class TestPlainAndStarttls(LabCase):
         msg = r.json["error"]["message"]
         self.assertIn("mailvet lab CA", msg)
         self.assertIn("--cafile", msg)
-        # Nothing was sent after the failed verification.
+        # Nothing was sent after the failed verification...
         self.assertNotIn("MAIL FROM", r.out)
+        # ...but the certificate is in the result, with the reason.
+        tls = r.json["smtp"]["tls"]
+        self.assertFalse(tls["verified"])
+        self.assertIn("mail.lab.example", tls["chain"][0]["subject"])
+        self.assertEqual(self.check(r.json, "certificate")["verdict"], "fail")
+        self.assertEqual(self.check(r.json, "tls")["verdict"], "pass")
 
     def test_name_mismatch_is_explained(self):
         r = self.smtp(self.url("smtp", "LAB_SMTP_PORT"), "--cafile",
