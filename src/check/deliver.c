@@ -187,6 +187,28 @@ deliver_not_found(const struct deliver_params *p, struct report *rep)
 	    "went)");
 }
 
+/* POP3 deletions take effect only when QUIT is confirmed; IMAP
+ * without UID EXPUNGE only flags the message. */
+static void
+deliver_judge_cleanup(const struct deliver_params *p, struct report *rep)
+{
+	struct deliver_summary *d = rep->deliver;
+
+	if (p->box == TARGET_PROTO_IMAP) {
+		d->cleaned = rep->imap->deleted > 0;
+		if (!d->cleaned && rep->imap->flagged_only) {
+			report_add_check(rep, "cleanup", VERDICT_WARN, "the "
+			    "test message is flagged \\Deleted but not "
+			    "expunged (the server has no UID EXPUNGE)");
+			return;
+		}
+	} else
+		d->cleaned = rep->pop3->deleted && rep->pop3->quit_ok;
+	report_add_check(rep, "cleanup", d->cleaned ? VERDICT_PASS :
+	    VERDICT_WARN, d->cleaned ? "the test message was deleted" :
+	    "the test message could not be deleted");
+}
+
 int
 deliver_run(const struct deliver_params *p, struct report *rep,
     struct mv_error *err)
@@ -209,8 +231,17 @@ deliver_run(const struct deliver_params *p, struct report *rep,
 		return 0;
 	}
 	d->submitted = 1;
-	/* The 250 came before QUIT: do not count QUIT's round trip. */
-	t_sent = clock_now_us() - rep->smtp->phase_us[SMTP_PHASE_QUIT];
+	/* The 250 came just before QUIT: do not count QUIT's round trip.
+	 * When QUIT got no reply its time is unknown; then add up the
+	 * phases, which run back to back (this misses the DNS lookup and
+	 * trust-store loading, so it is the earlier, safer estimate). */
+	if (rep->smtp->phase_done & (1u << SMTP_PHASE_QUIT))
+		t_sent = clock_now_us() - rep->smtp->phase_us[SMTP_PHASE_QUIT];
+	else {
+		t_sent = clock_now_us() - rep->smtp->total_us;
+		for (int ph = 0; ph <= SMTP_PHASE_EOD; ph++)
+			t_sent += rep->smtp->phase_us[ph];
+	}
 	t_deadline = t_sent + pp.wait_ms * 1000u;
 	pp.imap.imap.search_header = "X-Mailvet-Token";
 	pp.imap.imap.search_value = rep->token;
@@ -250,14 +281,8 @@ deliver_run(const struct deliver_params *p, struct report *rep,
 		    "%.0f ms of the 250 reply (polling every %llu ms)",
 		    (double)d->time_to_inbox_us / 1000.0,
 		    (unsigned long long)pp.poll_ms);
-		if (pp.cleanup) {
-			d->cleaned = pp.box == TARGET_PROTO_IMAP ?
-			    rep->imap->deleted > 0 : rep->pop3->deleted;
-			report_add_check(rep, "cleanup", d->cleaned ?
-			    VERDICT_PASS : VERDICT_WARN, d->cleaned ?
-			    "the test message was deleted" : "the test message "
-			    "could not be deleted");
-		}
+		if (pp.cleanup)
+			deliver_judge_cleanup(&pp, rep);
 	} else if (o.err.cat != MV_ERR_NONE) {
 		deliver_mailbox_failed(rep, &o.err);
 	} else {

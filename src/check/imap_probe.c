@@ -206,6 +206,12 @@ imap_judge_mailbox(const struct imap_probe_params *p, struct report *rep,
 		if (r->deleted)
 			report_add_check(rep, "delete", VERDICT_PASS, "%d "
 			    "message(s) deleted and expunged", r->deleted);
+		else if (r->flagged_only)
+			report_add_check(rep, "delete", VERDICT_WARN, "%d "
+			    "message(s) flagged \\Deleted but not expunged: the "
+			    "server has no UID EXPUNGE (UIDPLUS), and EXPUNGE "
+			    "would remove other messages flagged \\Deleted too",
+			    r->flagged_only);
 		else if (r->nfound == 0)
 			report_add_check(rep, "delete", VERDICT_SKIP, "nothing "
 			    "found to delete");

@@ -99,7 +99,6 @@ struct imap_client {
 	int caps_after_auth;    /* r->caps describe the authenticated state */
 	int search_done, fetch_done, fetch_got, store_done, expunge_done;
 	int close_done;
-	int expunged_all;       /* a plain EXPUNGE ran: CLOSE costs nothing */
 	int bye_seen;
 	int dead;               /* the connection failed: no LOGOUT */
 	const char *close_verb; /* "CLOSE" or "UNSELECT" */
@@ -545,7 +544,8 @@ imap_on_starttls_done(struct imap_client *s, const struct imap_response *rp,
 			imap_fail(s, IMAP_PHASE_STARTTLS, MV_ERR_PROTOCOL,
 			    "the server sent %zu bytes of plaintext after its "
 			    "OK to STARTTLS; refusing to start TLS over them "
-			    "(STARTTLS command injection)", trailing);
+			    "(STARTTLS command injection)", trailing +
+			    s->reader.resp.len);
 			return;
 		}
 		s->st = ST_TLS;
@@ -993,8 +993,9 @@ imap_quoted_body(const char *rest, struct buf *out)
 		p++;
 	if (p == NULL || *p++ != ' ')
 		return -1;
+	/* NIL: the server has no text for it (the message vanished). */
 	if (strncasecmp(p, "NIL", 3) == 0)
-		return 0;
+		return -1;
 	if (*p != '"')
 		return -1;
 	for (p++; *p != '"'; p++) {
@@ -1093,15 +1094,10 @@ imap_send_expunge(struct imap_client *s)
 	char verb[sizeof(set) + 64];
 
 	s->st = ST_EXPUNGE;
-	if (s->r->caps.caps & IMAP_CAP_UIDPLUS) {
-		/* RFC 4315 2.1: only the messages we marked. */
-		imap_uid_set(s->r, set, sizeof(set));
-		snprintf(verb, sizeof(verb), "UID EXPUNGE %s", set);
-		imap_cmd_begin(s, verb, "the reply to UID EXPUNGE");
-	} else {
-		s->expunged_all = 1;
-		imap_cmd_begin(s, "EXPUNGE", "the reply to EXPUNGE");
-	}
+	/* RFC 4315 2.1: only the messages we marked. */
+	imap_uid_set(s->r, set, sizeof(set));
+	snprintf(verb, sizeof(verb), "UID EXPUNGE %s", set);
+	imap_cmd_begin(s, verb, "the reply to UID EXPUNGE");
 	imap_cmd_send(s);
 }
 
@@ -1137,7 +1133,7 @@ imap_send_close(struct imap_client *s)
 	struct imap_client_result *r = s->r;
 	const char *verb;
 
-	if (r->read_only || s->expunged_all)
+	if (r->read_only)
 		verb = "CLOSE";
 	else if ((r->caps.caps & IMAP_CAP_IMAP4REV2) ||
 	    imap_caps_has(&r->caps, "UNSELECT"))
@@ -1226,8 +1222,20 @@ imap_next(struct imap_client *s)
 		return;
 	}
 	if (p->delete_found && r->nfound > 0 && !s->expunge_done) {
-		imap_send_expunge(s);
-		return;
+		if (r->caps.caps & (IMAP_CAP_UIDPLUS | IMAP_CAP_IMAP4REV2)) {
+			imap_send_expunge(s);
+			return;
+		}
+		/* Without UID EXPUNGE (RFC 4315) the only way to remove
+		 * ours would remove every message flagged \Deleted, other
+		 * clients' too: leave ours flagged instead. */
+		s->expunge_done = 1;
+		r->flagged_only = (int)r->nfound;
+		session_phase_end(&s->timing, IMAP_PHASE_DELETE);
+		if (s->tr)
+			transcript_addf(s->tr, TR_INFO, "not expunging: the "
+			    "server has no UID EXPUNGE, and EXPUNGE would also "
+			    "remove other messages flagged \\Deleted");
 	}
 	if (!s->close_done) {
 		s->close_done = 1;

@@ -100,6 +100,8 @@ struct imap_client_result {
 	uint64_t fetch_msg;
 	struct buf message;                 /* FETCH content */
 	int deleted;                        /* messages expunged */
+	int flagged_only;                   /* flagged \Deleted, not expunged:
+					     * no UID EXPUNGE on the server */
 	struct imap_status_copy last;       /* the response that failed */
 	int logout_ok;                      /* BYE and tagged OK */
 	size_t bare_lf_lines;

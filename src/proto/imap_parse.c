@@ -25,6 +25,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 /* How much of a bad line an error message repeats. */
 #define IMAP_QUOTE_MAX 40
@@ -763,13 +764,67 @@ imap_search_parse(const char *rest, uint64_t *out, size_t max)
 	}
 }
 
+/* True when the FETCH data item that ends at raw[end] (exclusive)
+ * names message text: BODY[...] or BINARY[...] (with an optional
+ * <origin>), RFC822 or RFC822.TEXT.  Other items (ENVELOPE strings,
+ * vendor extensions) can be literals too and are not the message. */
+static int
+imap_item_is_body(const char *raw, size_t end)
+{
+	size_t i = end, depth = 0;
+
+	while (i > 0 && raw[i - 1] == ' ')
+		i--;
+	if (i > 0 && raw[i - 1] == '>') {
+		while (i > 0 && raw[i - 1] != '<')
+			i--;
+		if (i == 0)
+			return 0;
+		i--;
+	}
+	if (i >= 6 && strncasecmp(raw + i - 6, "RFC822", 6) == 0)
+		return 1;
+	if (i >= 11 && strncasecmp(raw + i - 11, "RFC822.TEXT", 11) == 0)
+		return 1;
+	if (i == 0 || raw[i - 1] != ']')
+		return 0;
+	/* Back to the matching '[': section specs nest no brackets, but
+	 * HEADER.FIELDS lists contain spaces and parentheses. */
+	for (; i > 0; i--) {
+		if (raw[i - 1] == ']')
+			depth++;
+		else if (raw[i - 1] == '[' && --depth == 0)
+			break;
+	}
+	if (i == 0)
+		return 0;
+	i--;
+	if (i >= 4 && strncasecmp(raw + i - 4, "BODY", 4) == 0)
+		return 1;
+	return i >= 6 && strncasecmp(raw + i - 6, "BINARY", 6) == 0;
+}
+
 const char *
 imap_fetch_body(const struct imap_response *r, size_t *len)
 {
-	if (r->nliterals == 0) {
-		*len = 0;
-		return NULL;
+	size_t k;
+
+	*len = 0;
+	for (k = 0; k < r->nliterals; k++) {
+		size_t off = r->literals[k].off, brace = off;
+
+		/* The literal's bytes follow "{n}" and its line ending. */
+		while (brace > 0 && r->raw[brace - 1] != '{')
+			brace--;
+		if (brace == 0)
+			continue;
+		brace--;
+		if (brace > 0 && r->raw[brace - 1] == '~')
+			brace--;
+		if (imap_item_is_body(r->raw, brace)) {
+			*len = r->literals[k].len;
+			return r->raw + off;
+		}
 	}
-	*len = r->literals[0].len;
-	return r->raw + r->literals[0].off;
+	return NULL;
 }

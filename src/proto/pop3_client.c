@@ -413,14 +413,26 @@ pop3_listing_get(struct pop3_client *s, uint64_t msg, size_t hint)
 	struct pop3_listing *e;
 	size_t i, ncap;
 
-	/* LIST and UIDL normally come in the same ascending order, so
-	 * the hint (the line's index) or "new at the end" is the rule. */
+	/* LIST and UIDL come in ascending order (RFC 1939 5), so the
+	 * listing stays sorted: the hint (the line's index) usually hits,
+	 * else a binary search.  A number out of order is counted, not
+	 * kept, so a hostile listing costs O(log n) per line. */
 	if (hint < r->nlisting && r->listing[hint].msg == msg)
 		return &r->listing[hint];
-	if (r->nlisting > 0 && msg <= r->listing[r->nlisting - 1].msg)
-		for (i = 0; i < r->nlisting; i++)
+	if (r->nlisting > 0 && msg <= r->listing[r->nlisting - 1].msg) {
+		size_t lo = 0, hi = r->nlisting;
+
+		while (lo < hi) {
+			i = lo + (hi - lo) / 2;
 			if (r->listing[i].msg == msg)
 				return &r->listing[i];
+			if (r->listing[i].msg < msg)
+				lo = i + 1;
+			else
+				hi = i;
+		}
+		return NULL;
+	}
 	if (r->nlisting >= POP3_MAX_LISTED)
 		return NULL;
 	if (r->nlisting == s->listing_cap) {

@@ -372,6 +372,15 @@ smtp_begin_envelope(struct smtp_client *s)
 		smtp_quit(s);
 		return;
 	}
+	if (p->eight_bit && p->quit_after >= SMTP_PHASE_DATA &&
+	    !(s->r->caps.caps & SMTP_CAP_8BITMIME)) {
+		/* RFC 6152: 8-bit content only to servers that accept it;
+		 * mailvet does not convert the message. */
+		smtp_fail(s, SMTP_PHASE_MAIL, MV_ERR_LACKS_FEATURE, "the "
+		    "message has 8-bit content and the server does not offer "
+		    "8BITMIME");
+		return;
+	}
 	if (p->utf8_addresses && !(s->r->caps.caps & SMTP_CAP_SMTPUTF8)) {
 		/* RFC 6531 3.4: such addresses need the extension. */
 		smtp_fail(s, SMTP_PHASE_MAIL, MV_ERR_LACKS_FEATURE, "the "
@@ -509,6 +518,16 @@ smtp_on_envelope_reply(struct smtp_client *s, const struct smtp_reply *rep)
 			if (s->conn)
 				conn_write(s->conn, ".\r\n", 3);
 			s->writes++;
+			if (s->tr)
+				transcript_addf(s->tr, TR_CLIENT, ".");
+			if (r->err.cat == MV_ERR_NONE && r->nrcpt) {
+				r->failed_phase = SMTP_PHASE_RCPT;
+				mv_error_set(&r->err, MV_ERR_REJECTED, "every "
+				    "recipient was rejected (first: %s), yet "
+				    "the server answered DATA with 354",
+				    reply_summary(&r->rcpt[0].reply, sum,
+				    sizeof(sum)));
+			}
 			s->envelope_failed = 1;
 			s->st = ST_EOD;
 			smtp_expect(s, s->p->command_timeout_ms,
@@ -588,8 +607,19 @@ smtp_on_eod_reply(struct smtp_client *s, const struct smtp_reply *rep)
 		return;
 	}
 	session_phase_end(&s->timing, SMTP_PHASE_EOD);
-	if (r->rcpt_accepted)
-		r->eod.code = r->rcpt[0].lmtp.code;
+	/* The end-of-data summary is the first delivery reply (of the
+	 * first recipient accepted at RCPT, not simply the first). */
+	for (i = 0; i < r->nrcpt; i++) {
+		if (r->rcpt[i].lmtp.code == 0)
+			continue;
+		reply_copy_free(&r->eod);
+		r->eod.code = r->rcpt[i].lmtp.code;
+		snprintf(r->eod.enh, sizeof(r->eod.enh), "%s",
+		    r->rcpt[i].lmtp.enh);
+		r->eod.text = strdup(r->rcpt[i].lmtp.text ?
+		    r->rcpt[i].lmtp.text : "");
+		break;
+	}
 	smtp_quit(s);
 }
 
@@ -846,7 +876,7 @@ smtp_on_starttls_reply(struct smtp_client *s, const struct smtp_reply *rep,
 			    "the server sent %zu bytes of plaintext after "
 			    "its 220 reply to STARTTLS; refusing to start TLS "
 			    "over them (STARTTLS command injection)",
-			    trailing);
+			    trailing + s->parser.line.len + s->parser.store.len);
 			return;
 		}
 		s->st = ST_TLS;

@@ -879,10 +879,55 @@ test_fetch_body(void **state)
 	imap_reader_free(&rd);
 }
 
+/* The message is the literal of BODY[]/BINARY[]/RFC822, not the first
+ * literal of the response (an ENVELOPE string may come first). */
+static void
+test_fetch_body_picks_the_body_literal(void **state)
+{
+	static const struct {
+		const char *wire;
+		const char *body; /* NULL: none */
+	} cases[] = {
+		{ "* 2 FETCH (X {0}\r\n Q {2}\r\nab)\r\n", NULL },
+		{ "* 2 FETCH (ENVELOPE (NIL {3}\r\nsub NIL) BODY[] {5}\r\n"
+		  "hello)\r\n", "hello" },
+		{ "* 2 FETCH (BODY[TEXT] {4}\r\ntext)\r\n", "text" },
+		{ "* 2 FETCH (BODY[]<0> {3}\r\nabc)\r\n", "abc" },
+		{ "* 2 FETCH (RFC822 {2}\r\nxy)\r\n", "xy" },
+		{ "* 2 FETCH (BODY[HEADER.FIELDS (SUBJECT DATE)] {3}\r\nhdr)"
+		  "\r\n", "hdr" },
+		{ "* 2 FETCH (BINARY[1] {1}\r\nz)\r\n", "z" },
+		{ "* 2 FETCH (FLAGS (\\Seen))\r\n", NULL },
+	};
+	struct imap_reader rd;
+	struct imap_response resp;
+	struct mv_error err;
+	size_t i, used, len;
+	const char *body;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		imap_reader_init(&rd, 0, 0, 0);
+		assert_int_equal(imap_reader_feed(&rd, cases[i].wire,
+		    strlen(cases[i].wire), &used, &resp, &err),
+		    IMAP_READ_DONE);
+		body = imap_fetch_body(&resp, &len);
+		if (cases[i].body == NULL) {
+			assert_null(body);
+		} else {
+			assert_non_null(body);
+			assert_int_equal(len, strlen(cases[i].body));
+			assert_memory_equal(body, cases[i].body, len);
+		}
+		imap_reader_free(&rd);
+	}
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_fetch_body_picks_the_body_literal),
 		cmocka_unit_test(test_table),
 		cmocka_unit_test(test_limits_table),
 		cmocka_unit_test(test_consumed_pipelined),
