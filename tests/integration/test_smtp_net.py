@@ -9,8 +9,10 @@ name server at 127.0.0.1: no query ever leaves the machine.
 """
 import os
 import shutil
+import socket
 import subprocess
 import tempfile
+import time
 import unittest
 
 import mvtest
@@ -109,6 +111,32 @@ class TestAddresses(NetCase):
                  if t["kind"] == "info"]
         self.assertTrue(any("::1" in n and "failed" in n for n in notes),
                         notes)
+
+    def test_next_address_after_a_connect_timeout(self):
+        # [::1]:port answers nothing: a listener whose accept queue is
+        # full drops further SYNs silently, like a filtered address.
+        with fake_server("normal") as srv:
+            hole = socket.socket(socket.AF_INET6)
+            filler = socket.socket(socket.AF_INET6)
+            try:
+                hole.bind(("::1", srv.port))
+                hole.listen(0)
+                filler.setblocking(False)
+                filler.connect_ex(("::1", srv.port))
+                time.sleep(0.2)
+                r = self.smtp("smtp://dual.lab.test:%d" % srv.port,
+                              "--connect-timeout", "1s", names=True)
+            finally:
+                filler.close()
+                hole.close()
+        self.assertEqual(r.rc, 0, r)
+        self.assertEqual(r.json["smtp"]["peer"], "127.0.0.1:%d" % srv.port)
+        notes = [t["text"] for t in r.json["transcript"]
+                 if t["kind"] == "info"]
+        self.assertTrue(any("::1" in n and "timed out" in n for n in notes),
+                        notes)
+        self.assertGreaterEqual(r.elapsed_s, 0.9)
+        self.assertLess(r.elapsed_s, 5)
 
     def test_minus_6_tries_only_v6(self):
         with fake_server("normal") as srv:
