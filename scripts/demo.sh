@@ -21,6 +21,8 @@ run() {
 run smtp "submission://127.0.0.1:$LAB_SUBMISSION_PORT" --cafile "$LAB_CA" \
 	--auth-user "$LAB_USER" --password-file "$LAB_PASSFILE" \
 	--from "$LAB_USER" --to "$LAB_USER"
+echo
+echo "# Next, one recipient does not exist: that is a finding (exit status 1)."
 run smtp "smtp://127.0.0.1:$LAB_SMTP_PORT" --cafile "$LAB_CA" \
 	--to "$LAB_USER" --to "nobody@$LAB_DOMAIN" --no-transcript
 run imap "imaps://127.0.0.1:$LAB_IMAPS_PORT" --cafile "$LAB_CA" \
