@@ -1550,18 +1550,9 @@ imap_conn_error(struct conn *c, const struct mv_error *err, void *arg)
 		imap_finish(s);
 		return;
 	}
-	if (err->cat == MV_ERR_TIMEOUT && s->st == ST_GREETING &&
-	    !s->r->implicit_tls)
-		snprintf(e.msg, sizeof(e.msg), "%.400s (if this port speaks "
-		    "TLS from the first byte, as 993 does, use imaps://)",
-		    err->msg);
-	else if (err->cat == MV_ERR_CLOSED && s->st == ST_GREETING)
-		snprintf(e.msg, sizeof(e.msg), "the server closed the "
-		    "connection before sending its greeting");
-	else if (err->cat == MV_ERR_CLOSED &&
-	    imap_reader_pending(&s->reader))
-		snprintf(e.msg, sizeof(e.msg), "the server closed the "
-		    "connection in the middle of a response");
+	session_explain_error(err, s->st == ST_GREETING, s->r->implicit_tls,
+	    imap_reader_pending(&s->reader), "993 does, use imaps://",
+	    "a response", &e);
 	if (s->st == ST_CONNECTING && err->cat == MV_ERR_TLS)
 		ph = IMAP_PHASE_TLS;
 	/* The connection is gone: no LOGOUT, whatever the category. */

@@ -1331,6 +1331,7 @@ pop3_conn_error(struct conn *c, const struct mv_error *err, void *arg)
 {
 	struct pop3_client *s = arg;
 	struct mv_error e = *err;
+	char what[128];
 
 	/* A certificate that did not verify is still reported. */
 	if (session_tls_on_error(&s->timing, c, err, POP3_PHASE_CONNECT,
@@ -1343,18 +1344,10 @@ pop3_conn_error(struct conn *c, const struct mv_error *err, void *arg)
 		pop3_finish(s);
 		return;
 	}
-	if (err->cat == MV_ERR_TIMEOUT && s->st == ST_GREETING &&
-	    !s->r->implicit_tls)
-		snprintf(e.msg, sizeof(e.msg), "%.400s (if this port speaks "
-		    "TLS from the first byte, as 995 does, use pop3s://)",
-		    err->msg);
-	else if (err->cat == MV_ERR_CLOSED && s->st == ST_GREETING)
-		snprintf(e.msg, sizeof(e.msg), "the server closed the "
-		    "connection before sending its greeting");
-	else if (err->cat == MV_ERR_CLOSED &&
-	    pop3_reader_pending(&s->reader))
-		snprintf(e.msg, sizeof(e.msg), "the server closed the "
-		    "connection in the middle of the response to %s", s->cmd);
+	snprintf(what, sizeof(what), "the response to %s", s->cmd);
+	session_explain_error(err, s->st == ST_GREETING, s->r->implicit_tls,
+	    pop3_reader_pending(&s->reader), "995 does, use pop3s://", what,
+	    &e);
 	/* A handshake failing under implicit TLS happens before on_ready. */
 	pop3_fail_err(s, err->cat == MV_ERR_TLS ? POP3_PHASE_TLS :
 	    pop3_current_phase(s), &e);

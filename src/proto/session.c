@@ -79,6 +79,25 @@ session_tls_on_error(struct session_timing *t, struct conn *c,
 }
 
 void
+session_explain_error(const struct mv_error *err, int at_greeting,
+    int implicit_tls, int mid_reply, const char *tls_hint, const char *what,
+    struct mv_error *out)
+{
+	struct mv_error e = *err;
+
+	if (err->cat == MV_ERR_TIMEOUT && at_greeting && !implicit_tls)
+		snprintf(e.msg, sizeof(e.msg), "%.400s (if this port speaks "
+		    "TLS from the first byte, as %s)", err->msg, tls_hint);
+	else if (err->cat == MV_ERR_CLOSED && at_greeting)
+		snprintf(e.msg, sizeof(e.msg), "the server closed the "
+		    "connection before sending its greeting");
+	else if (err->cat == MV_ERR_CLOSED && mid_reply)
+		snprintf(e.msg, sizeof(e.msg), "the server closed the "
+		    "connection in the middle of %.400s", what);
+	*out = e;
+}
+
+void
 session_close(struct conn **c, char *peer, size_t peersz, char *local,
     size_t localsz)
 {

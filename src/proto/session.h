@@ -46,6 +46,16 @@ void session_conn_upgraded(struct session_timing *t, struct conn *c,
 int session_tls_on_error(struct session_timing *t, struct conn *c,
     const struct mv_error *err, int connect_phase, int tls_phase,
     struct tls_info *tls);
+/*
+ * Say a connection failure in words about where the session stood: a
+ * silent greeting on a plaintext connection hints at an implicit-TLS
+ * port (tls_hint, e.g. "465 does, use smtps://"); a close before the
+ * greeting or in the middle of a reply (what: "a reply", "the response
+ * to RETR 1") says so.  out may be err's copy.
+ */
+void session_explain_error(const struct mv_error *err, int at_greeting,
+    int implicit_tls, int mid_reply, const char *tls_hint, const char *what,
+    struct mv_error *out);
 /* Remember the addresses, close the connection (*c becomes NULL). */
 void session_close(struct conn **c, char *peer, size_t peersz, char *local,
     size_t localsz);

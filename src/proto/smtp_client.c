@@ -1054,18 +1054,9 @@ smtp_conn_error(struct conn *c, const struct mv_error *err, void *arg)
 		smtp_finish(s);
 		return;
 	}
-	if (err->cat == MV_ERR_TIMEOUT && s->st == ST_BANNER &&
-	    !s->r->implicit_tls)
-		snprintf(e.msg, sizeof(e.msg), "%.400s (if this port speaks "
-		    "TLS from the first byte, as 465 does, use smtps://)",
-		    err->msg);
-	else if (err->cat == MV_ERR_CLOSED && s->st == ST_BANNER)
-		snprintf(e.msg, sizeof(e.msg), "the server closed the "
-		    "connection before sending its greeting");
-	else if (err->cat == MV_ERR_CLOSED &&
-	    smtp_reply_parser_pending(&s->parser))
-		snprintf(e.msg, sizeof(e.msg), "the server closed the "
-		    "connection in the middle of a reply");
+	session_explain_error(err, s->st == ST_BANNER, s->r->implicit_tls,
+	    smtp_reply_parser_pending(&s->parser), "465 does, use smtps://",
+	    "a reply", &e);
 	smtp_fail_err(s, smtp_current_phase(s), &e);
 }
 
