@@ -96,5 +96,11 @@ int cmd_smtp(int argc, char **argv);
 int cmd_pop3(int argc, char **argv);
 int cmd_imap(int argc, char **argv);
 int cmd_deliver(int argc, char **argv);
+/* anchor: tls, connect */
+/* anchor: relay */
+/* anchor: ports */
+/* anchor: log */
+/* anchor: bench */
+/* anchor: sink */
 
 #endif

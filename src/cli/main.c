@@ -24,6 +24,12 @@ static const struct subcommand subcommands[] = {
 	    "diagnosis" },
 	{ "deliver", cmd_deliver, "send a message, then find it in the "
 	    "mailbox: time to inbox" },
+	/* anchor: tls, connect */
+	/* anchor: relay */
+	/* anchor: ports */
+	/* anchor: log */
+	/* anchor: bench */
+	/* anchor: sink */
 };
 
 static void

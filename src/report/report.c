@@ -42,6 +42,9 @@ report_free(struct report *r)
 		free(r->deliver);
 		r->deliver = NULL;
 	}
+	/* anchor: tls */
+	/* anchor: relay */
+	/* anchor: ports */
 }
 
 void

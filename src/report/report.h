@@ -37,7 +37,7 @@ enum exit_code {
 	EXIT_INTERNAL = 4, /* a bug or resource exhaustion in mailvet */
 };
 
-#define REPORT_MAX_CHECKS  48
+#define REPORT_MAX_CHECKS  96
 #define REPORT_SUMMARY_MAX 512
 
 struct check_result {
@@ -63,6 +63,12 @@ struct deliver_summary {
 	size_t log_lines;
 };
 
+/* Results of the later commands, each defined in its own header under
+ * report/ and freed by report_free(). */
+struct tls_report;
+struct relay_report;
+struct ports_report;
+
 struct report {
 	const char *command;              /* "smtp", static */
 	char target[320];                 /* as normalised: smtp://host:port */
@@ -75,6 +81,9 @@ struct report {
 	struct pop3_client_result *pop3;
 	struct imap_client_result *imap;
 	struct deliver_summary *deliver;
+	struct tls_report *tls;          /* report/tls_report.h */
+	struct relay_report *relay;      /* report/relay_report.h */
+	struct ports_report *ports;      /* report/ports_report.h */
 	char message_id[160];
 	char token[40];
 };
