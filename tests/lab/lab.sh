@@ -35,15 +35,18 @@ USERS="charlie alice"
 
 # Defaults for the ports; each can be overridden from the environment.
 # (LMTP is 2424, not 2024: on some CI machines 0.0.0.0:2024 is taken.)
-: "${LAB_SMTP_PORT:=2525}"
-: "${LAB_SUBMISSION_PORT:=2587}"
-: "${LAB_SMTPS_PORT:=2465}"
-: "${LAB_LMTP_PORT:=2424}"
-: "${LAB_IMAP_PORT:=2143}"
-: "${LAB_IMAPS_PORT:=2993}"
-: "${LAB_POP3_PORT:=2110}"
-: "${LAB_POP3S_PORT:=2995}"
-: "${LAB_RELAY_PORT:=2599}"	# where relayed mail is sent (normally closed)
+# LAB_PORT_OFFSET shifts every default at once, so that several labs
+# (parallel developers, parallel CI jobs) can run side by side.
+: "${LAB_PORT_OFFSET:=0}"
+: "${LAB_SMTP_PORT:=$((2525 + LAB_PORT_OFFSET))}"
+: "${LAB_SUBMISSION_PORT:=$((2587 + LAB_PORT_OFFSET))}"
+: "${LAB_SMTPS_PORT:=$((2465 + LAB_PORT_OFFSET))}"
+: "${LAB_LMTP_PORT:=$((2424 + LAB_PORT_OFFSET))}"
+: "${LAB_IMAP_PORT:=$((2143 + LAB_PORT_OFFSET))}"
+: "${LAB_IMAPS_PORT:=$((2993 + LAB_PORT_OFFSET))}"
+: "${LAB_POP3_PORT:=$((2110 + LAB_PORT_OFFSET))}"
+: "${LAB_POP3S_PORT:=$((2995 + LAB_PORT_OFFSET))}"
+: "${LAB_RELAY_PORT:=$((2599 + LAB_PORT_OFFSET))}"	# where relayed mail is sent (normally closed)
 : "${LAB_MYNETWORKS:=127.0.0.0/8 [::1]/128}"
 : "${LAB_START_TIMEOUT:=30}"	# seconds to wait for every greeting
 
