@@ -115,14 +115,16 @@ is_ip_literal(const char *s)
 }
 
 static int
-tls_ctx_setup(struct tls_client *t, const struct tls_config *cfg,
+tls_ctx_build(SSL_CTX **ctxp, const struct tls_config *cfg,
     struct mv_error *err)
 {
-	if ((t->ctx = SSL_CTX_new(TLS_client_method())) == NULL)
+	SSL_CTX *ctx;
+
+	if ((*ctxp = ctx = SSL_CTX_new(TLS_client_method())) == NULL)
 		return tls_fail(err, "cannot create TLS context");
-	SSL_CTX_set_verify(t->ctx, SSL_VERIFY_PEER, tls_verify_cb);
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, tls_verify_cb);
 	if (cfg->cafile || cfg->capath) {
-		if (!SSL_CTX_load_verify_locations(t->ctx, cfg->cafile,
+		if (!SSL_CTX_load_verify_locations(ctx, cfg->cafile,
 			cfg->capath)) {
 			/* The user's file, not the server's fault. */
 			ERR_clear_error();
@@ -130,29 +132,29 @@ tls_ctx_setup(struct tls_client *t, const struct tls_config *cfg,
 			    "certificates from %s: not readable PEM",
 			    cfg->cafile ? cfg->cafile : cfg->capath);
 		}
-	} else if (!SSL_CTX_set_default_verify_paths(t->ctx))
+	} else if (!SSL_CTX_set_default_verify_paths(ctx))
 		return tls_fail(err, "cannot load the system trust store");
 	/* Old versions must be reachable when the user asks for them: a
 	 * diagnosis tool that cannot see TLS 1.0 cannot report it. */
 	if (cfg->min_version && cfg->min_version < TLS1_2_VERSION)
-		SSL_CTX_set_security_level(t->ctx, 0);
+		SSL_CTX_set_security_level(ctx, 0);
 	if (cfg->min_version &&
-	    !SSL_CTX_set_min_proto_version(t->ctx, cfg->min_version))
+	    !SSL_CTX_set_min_proto_version(ctx, cfg->min_version))
 		return tls_fail(err, "unsupported minimum TLS version");
 	if (cfg->max_version &&
-	    !SSL_CTX_set_max_proto_version(t->ctx, cfg->max_version))
+	    !SSL_CTX_set_max_proto_version(ctx, cfg->max_version))
 		return tls_fail(err, "unsupported maximum TLS version");
 	if (cfg->cipher_list &&
-	    !SSL_CTX_set_cipher_list(t->ctx, cfg->cipher_list))
+	    !SSL_CTX_set_cipher_list(ctx, cfg->cipher_list))
 		return tls_fail(err, "no usable cipher in the cipher list");
 	if (cfg->ciphersuites &&
-	    !SSL_CTX_set_ciphersuites(t->ctx, cfg->ciphersuites))
+	    !SSL_CTX_set_ciphersuites(ctx, cfg->ciphersuites))
 		return tls_fail(err, "no usable TLS 1.3 cipher suite");
 	if (cfg->cert_file) {
-		if (SSL_CTX_use_certificate_chain_file(t->ctx,
+		if (SSL_CTX_use_certificate_chain_file(ctx,
 			cfg->cert_file) != 1)
 			return tls_fail(err, "cannot load the client certificate");
-		if (SSL_CTX_use_PrivateKey_file(t->ctx,
+		if (SSL_CTX_use_PrivateKey_file(ctx,
 			cfg->key_file ? cfg->key_file : cfg->cert_file,
 			SSL_FILETYPE_PEM) != 1)
 			return tls_fail(err, "cannot load the client key");
@@ -201,6 +203,36 @@ tls_ssl_setup(struct tls_client *t, const struct tls_config *cfg,
 	return 0;
 }
 
+struct tls_context {
+	SSL_CTX *ctx;
+};
+
+struct tls_context *
+tls_context_new(const struct tls_config *cfg, struct mv_error *err)
+{
+	struct tls_context *c;
+
+	CRYPTO_THREAD_run_once(&tls_once, tls_init_once);
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		mv_error_set(err, MV_ERR_INTERNAL, "out of memory");
+		return NULL;
+	}
+	if (tls_ctx_build(&c->ctx, cfg, err) == -1) {
+		tls_context_free(c);
+		return NULL;
+	}
+	return c;
+}
+
+void
+tls_context_free(struct tls_context *c)
+{
+	if (c == NULL)
+		return;
+	SSL_CTX_free(c->ctx);
+	free(c);
+}
+
 struct tls_client *
 tls_client_new(const struct tls_config *cfg, struct mv_error *err)
 {
@@ -213,8 +245,14 @@ tls_client_new(const struct tls_config *cfg, struct mv_error *err)
 	}
 	t->insecure = cfg->insecure;
 	t->first_verify_error = X509_V_OK;
-	if (tls_ctx_setup(t, cfg, err) == -1 ||
-	    tls_ssl_setup(t, cfg, err) == -1) {
+	if (cfg->shared != NULL) {
+		t->ctx = cfg->shared->ctx;
+		SSL_CTX_up_ref(t->ctx);
+	} else if (tls_ctx_build(&t->ctx, cfg, err) == -1) {
+		tls_client_free(t);
+		return NULL;
+	}
+	if (tls_ssl_setup(t, cfg, err) == -1) {
 		tls_client_free(t);
 		return NULL;
 	}

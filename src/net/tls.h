@@ -30,6 +30,8 @@ enum tls_policy {
 	TLS_POLICY_REQUIRED, /* fail when the upgrade is missing or fails */
 };
 
+struct tls_context; /* opaque, see tls_context_new() */
+
 struct tls_config {
 	const char *cafile;      /* NULL: the system trust store */
 	const char *capath;      /* NULL: none */
@@ -42,6 +44,13 @@ struct tls_config {
 	const char *ciphersuites; /* TLS 1.3, NULL for the default */
 	const char *cert_file;   /* client certificate (PEM), optional */
 	const char *key_file;
+	/* A context prepared once with tls_context_new() (borrowed): the
+	 * trust store, versions, ciphers and client certificate then come
+	 * from it and the fields above that configure them are ignored.
+	 * Loading the system trust store costs tens of milliseconds, so
+	 * the load generator shares one context between every connection
+	 * and thread.  NULL: each client builds its own. */
+	struct tls_context *shared;
 };
 
 struct tls_cert_info {
@@ -74,6 +83,13 @@ struct tls_info {
 };
 
 struct tls_client; /* opaque */
+
+/* Build a shareable client context from cfg (cfg->shared ignored);
+ * returned-owned.  Thread-safe to use from many clients at once; free
+ * it after the last client using it. */
+struct tls_context *tls_context_new(const struct tls_config *cfg,
+    struct mv_error *err);
+void tls_context_free(struct tls_context *c);
 
 struct tls_client *tls_client_new(const struct tls_config *cfg,
     struct mv_error *err);

@@ -172,6 +172,9 @@ report_render_json(const struct report *r, const struct render_opts *o,
 		rj_set(doc, "imap", rj_imap(r));
 	if (r->deliver)
 		rj_set(doc, "deliver", rj_deliver(r));
+	/* anchor: tls */
+	/* anchor: relay */
+	/* anchor: ports */
 	text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	json_decref(doc);
 	if (text == NULL)

@@ -202,6 +202,9 @@ report_render_text(const struct report *r, const struct render_opts *o,
 		rt_imap(r, o, out);
 	if (r->deliver)
 		rt_deliver(r, o, out);
+	/* anchor: tls */
+	/* anchor: relay */
+	/* anchor: ports */
 	buf_append_str(out, "\n");
 	for (i = 0; i < r->nchecks; i++) {
 		const struct check_result *c = &r->checks[i];
