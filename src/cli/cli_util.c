@@ -64,14 +64,18 @@ prompt_password(const char *user, struct buf *out, char *why, size_t whysz)
 		    "set MAILVET_PASSWORD (there is no terminal to ask on)");
 		return -1;
 	}
-	fprintf(tty, "Password for %s: ", user);
-	fflush(tty);
+	/* Echo goes off before the prompt appears: whoever answers the
+	 * prompt (a person or a script on a pty) can never type into an
+	 * echoing terminal, nor have the answer flushed away by the
+	 * switch. */
 	if (tcgetattr(fileno(tty), &old) == 0) {
 		quiet = old;
 		quiet.c_lflag &= ~(tcflag_t)ECHO;
 		tcsetattr(fileno(tty), TCSAFLUSH, &quiet);
 		restored = 1;
 	}
+	fprintf(tty, "Password for %s: ", user);
+	fflush(tty);
 	if (fgets(line, sizeof(line), tty) == NULL)
 		line[0] = '\0';
 	if (restored)
