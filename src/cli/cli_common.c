@@ -298,6 +298,9 @@ cli_common_parse(struct cli_common *c, int argc, char **argv,
 			    "'%s'", argv[optind]);
 		return 0;
 	}
+	if (optind >= argc && c->example)
+		return cli_usage_error(c->cmd, "which server? Give %s",
+		    c->example);
 	if (optind != argc - 1)
 		return cli_usage_error(c->cmd, optind >= argc ? "which server? "
 		    "Give a URL such as %s://mail.example.org" : "one URL "
