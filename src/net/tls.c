@@ -19,6 +19,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* tls.h spells the versions without OpenSSL; they must agree. */
+_Static_assert(TLS_VERSION_1_0 == TLS1_VERSION &&
+    TLS_VERSION_1_1 == TLS1_1_VERSION && TLS_VERSION_1_2 == TLS1_2_VERSION &&
+    TLS_VERSION_1_3 == TLS1_3_VERSION, "TLS version constants");
+
 struct tls_client {
 	SSL_CTX *ctx;
 	SSL *ssl;
@@ -26,7 +31,20 @@ struct tls_client {
 	BIO *wbio; /* OpenSSL -> network */
 	int insecure;
 	long first_verify_error; /* first failure seen, X509_V_OK if none */
+	int fail_depth;          /* its depth in the chain, -1 if none */
+	X509 *fail_cert;         /* owned: the certificate it is about */
+	/* The first bytes the server sent, to tell "answered in plaintext"
+	 * from other garbage when the handshake fails. */
+	unsigned char head[96];
+	size_t head_len;
 	char server_name[256];
+	struct tls_session_store *sessions; /* borrowed, may be NULL */
+};
+
+struct tls_session_store {
+	SSL_SESSION *sess;       /* owned: the latest resumable session */
+	unsigned long lifetime_s;
+	int ticket;
 };
 
 static int tls_ex_index = -1;
@@ -48,9 +66,10 @@ tls_reason_words(unsigned long e)
 	switch (ERR_GET_REASON(e)) {
 	case SSL_R_WRONG_VERSION_NUMBER:
 	case SSL_R_PACKET_LENGTH_TOO_LONG:
-		return "the server did not answer with TLS; if this port "
-		    "greets in plaintext and offers STARTTLS, use the plain "
-		    "scheme (smtp://, submission://, imap://, pop3://)";
+		return "the server did not answer with TLS (for an "
+		    "implicit-TLS URL: if this port greets in plaintext and "
+		    "offers STARTTLS, use the plain scheme smtp://, "
+		    "submission://, imap:// or pop3://)";
 	case SSL_R_UNSUPPORTED_PROTOCOL:
 	case SSL_R_TLSV1_ALERT_PROTOCOL_VERSION:
 		return "the server and mailvet have no TLS version in common "
@@ -101,9 +120,35 @@ tls_verify_cb(int ok, X509_STORE_CTX *store)
 	    SSL_get_ex_data_X509_STORE_CTX_idx());
 	struct tls_client *t = ssl ? SSL_get_ex_data(ssl, tls_ex_index) : NULL;
 
-	if (!ok && t != NULL && t->first_verify_error == X509_V_OK)
-		t->first_verify_error = X509_STORE_CTX_get_error(store);
+	X509 *cur;
+
+	if (ok || t == NULL || t->first_verify_error != X509_V_OK)
+		return 1;
+	t->first_verify_error = X509_STORE_CTX_get_error(store);
+	/* Which certificate: an expired intermediate must not be blamed
+	 * on the leaf. */
+	t->fail_depth = X509_STORE_CTX_get_error_depth(store);
+	if ((cur = X509_STORE_CTX_get_current_cert(store)) != NULL &&
+	    X509_up_ref(cur))
+		t->fail_cert = cur;
 	return 1;
+}
+
+/* A new session (TLS 1.2: in the handshake; TLS 1.3: a ticket after
+ * it): keep it in the client's store, when it has one. */
+static int
+tls_new_session_cb(SSL *ssl, SSL_SESSION *sess)
+{
+	struct tls_client *t = SSL_get_ex_data(ssl, tls_ex_index);
+	struct tls_session_store *st = t ? t->sessions : NULL;
+
+	if (st == NULL || !SSL_SESSION_is_resumable(sess))
+		return 0;
+	SSL_SESSION_free(st->sess);
+	st->sess = sess;
+	st->lifetime_s = SSL_SESSION_get_ticket_lifetime_hint(sess);
+	st->ticket = SSL_SESSION_has_ticket(sess);
+	return 1; /* we keep the reference */
 }
 
 static int
@@ -123,6 +168,11 @@ tls_ctx_build(SSL_CTX **ctxp, const struct tls_config *cfg,
 	if ((*ctxp = ctx = SSL_CTX_new(TLS_client_method())) == NULL)
 		return tls_fail(err, "cannot create TLS context");
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, tls_verify_cb);
+	/* Sessions go to the client's own store (tls_config.sessions),
+	 * never to a cache inside the context that every client shares. */
+	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT |
+	    SSL_SESS_CACHE_NO_INTERNAL_STORE);
+	SSL_CTX_sess_set_new_cb(ctx, tls_new_session_cb);
 	if (cfg->cafile || cfg->capath) {
 		if (!SSL_CTX_load_verify_locations(ctx, cfg->cafile,
 			cfg->capath)) {
@@ -136,7 +186,8 @@ tls_ctx_build(SSL_CTX **ctxp, const struct tls_config *cfg,
 		return tls_fail(err, "cannot load the system trust store");
 	/* Old versions must be reachable when the user asks for them: a
 	 * diagnosis tool that cannot see TLS 1.0 cannot report it. */
-	if (cfg->min_version && cfg->min_version < TLS1_2_VERSION)
+	if ((cfg->min_version && cfg->min_version < TLS1_2_VERSION) ||
+	    cfg->security_level0)
 		SSL_CTX_set_security_level(ctx, 0);
 	if (cfg->min_version &&
 	    !SSL_CTX_set_min_proto_version(ctx, cfg->min_version))
@@ -183,6 +234,9 @@ tls_ssl_setup(struct tls_client *t, const struct tls_config *cfg,
 	BIO_set_mem_eof_return(t->rbio, -1);
 	SSL_set_bio(t->ssl, t->rbio, t->wbio);
 	SSL_set_connect_state(t->ssl);
+	if (t->sessions != NULL && t->sessions->sess != NULL &&
+	    !SSL_set_session(t->ssl, t->sessions->sess))
+		ERR_clear_error(); /* a full handshake then */
 	if (cfg->server_name == NULL || cfg->server_name[0] == '\0')
 		return 0;
 	snprintf(t->server_name, sizeof(t->server_name), "%s",
@@ -245,6 +299,8 @@ tls_client_new(const struct tls_config *cfg, struct mv_error *err)
 	}
 	t->insecure = cfg->insecure;
 	t->first_verify_error = X509_V_OK;
+	t->fail_depth = -1;
+	t->sessions = cfg->sessions;
 	if (cfg->shared != NULL) {
 		t->ctx = cfg->shared->ctx;
 		SSL_CTX_up_ref(t->ctx);
@@ -265,6 +321,7 @@ tls_client_free(struct tls_client *t)
 	if (t == NULL)
 		return;
 	SSL_free(t->ssl); /* frees both BIOs */
+	X509_free(t->fail_cert);
 	SSL_CTX_free(t->ctx);
 	free(t);
 }
@@ -273,6 +330,14 @@ int
 tls_client_feed(struct tls_client *t, const void *p, size_t n,
     struct mv_error *err)
 {
+	if (t->head_len < sizeof(t->head) && !SSL_is_init_finished(t->ssl)) {
+		size_t k = sizeof(t->head) - t->head_len;
+
+		if (k > n)
+			k = n;
+		memcpy(t->head + t->head_len, p, k);
+		t->head_len += k;
+	}
 	while (n > 0) {
 		size_t done = 0;
 
@@ -282,6 +347,30 @@ tls_client_feed(struct tls_client *t, const void *p, size_t n,
 		n -= done;
 	}
 	return 0;
+}
+
+/* The server's first line when what it sent instead of a TLS record is
+ * printable text (a protocol reply: "250 ok", "+OK", "* OK"); 0 if not.
+ * A TLS record starts with a content type byte 0x14..0x17. */
+static int
+tls_plaintext_head(const struct tls_client *t, char *out, size_t outsz)
+{
+	size_t i, n = 0;
+
+	if (t->head_len < 3 || outsz == 0)
+		return 0;
+	for (i = 0; i < t->head_len && n + 1 < outsz; i++) {
+		unsigned char ch = t->head[i];
+
+		if (ch == '\r' || ch == '\n')
+			break;
+		if (ch < 0x20 || ch > 0x7e)
+			return 0;
+		/* the message quotes the line: keep it unambiguous */
+		out[n++] = ch == '"' ? '\'' : (char)ch;
+	}
+	out[n] = '\0';
+	return n >= 3;
 }
 
 /* Turn an SSL_get_error() result into an error, or 0 for "retry". */
@@ -299,8 +388,23 @@ tls_check(struct tls_client *t, int ret, const char *what,
 		return mv_error_set(err, MV_ERR_CLOSED,
 		    "the server closed the TLS session during %s", what);
 	default: {
-		char failed[96];
+		char failed[96], line[100];
+		unsigned long pe = ERR_peek_error();
 
+		if (ERR_GET_LIB(pe) == ERR_LIB_SSL &&
+		    (ERR_GET_REASON(pe) == SSL_R_WRONG_VERSION_NUMBER ||
+		    ERR_GET_REASON(pe) == SSL_R_PACKET_LENGTH_TOO_LONG) &&
+		    tls_plaintext_head(t, line, sizeof(line))) {
+			/* Said first and quoted: the injection test reads
+			 * it back (tls_plaintext_answer()). */
+			ERR_clear_error();
+			return mv_error_set(err, MV_ERR_TLS, "%s failed: the "
+			    "server did not answer with TLS; "
+			    TLS_PLAINTEXT_PREFIX "%s\" (for an implicit-TLS "
+			    "URL: if this port greets in plaintext and offers "
+			    "STARTTLS, use the plain scheme smtp://, "
+			    "submission://, imap:// or pop3://)", what, line);
+		}
 		snprintf(failed, sizeof(failed), "%s failed", what);
 		return tls_fail(err, failed);
 	}
@@ -521,6 +625,148 @@ tls_cert_fill(X509 *cert, struct tls_cert_info *ci)
 	    OBJ_nid2ln(X509_get_signature_nid(cert)));
 }
 
+struct tls_session_store *
+tls_session_store_new(void)
+{
+	return calloc(1, sizeof(struct tls_session_store));
+}
+
+void
+tls_session_store_free(struct tls_session_store *s)
+{
+	if (s == NULL)
+		return;
+	SSL_SESSION_free(s->sess);
+	free(s);
+}
+
+void
+tls_session_store_state(const struct tls_session_store *s, int *have,
+    unsigned long *lifetime_s, int *ticket)
+{
+	*have = s != NULL && s->sess != NULL;
+	*lifetime_s = *have ? s->lifetime_s : 0;
+	*ticket = *have ? s->ticket : 0;
+}
+
+static const char *
+tls_pkey_sig_name(int nid)
+{
+	switch (nid) {
+	case EVP_PKEY_RSA_PSS:
+		return "RSA-PSS";
+	case EVP_PKEY_RSA:
+		return "RSA";
+	case EVP_PKEY_EC:
+		return "ECDSA";
+	case EVP_PKEY_ED25519:
+		return "Ed25519";
+	case EVP_PKEY_ED448:
+		return "Ed448";
+	case EVP_PKEY_DSA:
+		return "DSA";
+	}
+	return OBJ_nid2sn(nid);
+}
+
+/* How the server signed the handshake and its ephemeral key. */
+static void
+tls_handshake_keys(SSL *ssl, struct tls_info *info)
+{
+	EVP_PKEY *tmp = NULL;
+	int type = NID_undef, md = NID_undef;
+
+	if (SSL_get_peer_signature_type_nid(ssl, &type) && type != NID_undef) {
+		const char *tn = tls_pkey_sig_name(type);
+
+		if (SSL_get_peer_signature_nid(ssl, &md) && md != NID_undef &&
+		    type != EVP_PKEY_ED25519 && type != EVP_PKEY_ED448)
+			snprintf(info->peer_sig, sizeof(info->peer_sig),
+			    "%s+%s", tn ? tn : "?", OBJ_nid2sn(md));
+		else
+			snprintf(info->peer_sig, sizeof(info->peer_sig), "%s",
+			    tn ? tn : "?");
+	}
+	if (SSL_get_peer_tmp_key(ssl, &tmp) && tmp != NULL) {
+		char gname[40] = "";
+		size_t glen = 0;
+
+		switch (EVP_PKEY_get_base_id(tmp)) {
+		case EVP_PKEY_X25519:
+			snprintf(info->temp_key, sizeof(info->temp_key),
+			    "X25519");
+			break;
+		case EVP_PKEY_X448:
+			snprintf(info->temp_key, sizeof(info->temp_key),
+			    "X448");
+			break;
+		case EVP_PKEY_EC:
+			if (!EVP_PKEY_get_group_name(tmp, gname, sizeof(gname),
+			    &glen))
+				gname[0] = '\0';
+			snprintf(info->temp_key, sizeof(info->temp_key),
+			    "ECDH %s", gname);
+			break;
+		case EVP_PKEY_DH:
+			snprintf(info->temp_key, sizeof(info->temp_key), "DH");
+			break;
+		default:
+			snprintf(info->temp_key, sizeof(info->temp_key), "%s",
+			    OBJ_nid2sn(EVP_PKEY_get_base_id(tmp)));
+			break;
+		}
+		info->temp_key_bits = EVP_PKEY_get_bits(tmp);
+		EVP_PKEY_free(tmp);
+	}
+	ERR_clear_error();
+}
+
+static enum tls_verify_kind
+tls_verify_kind_of(long code, size_t chain_len)
+{
+	if (code == X509_V_OK)
+		return TLS_VERIFY_OK;
+	if (chain_len == 0)
+		return TLS_VERIFY_NO_CERTIFICATE;
+	switch (code) {
+	case X509_V_ERR_CERT_HAS_EXPIRED:
+		return TLS_VERIFY_EXPIRED;
+	case X509_V_ERR_CERT_NOT_YET_VALID:
+		return TLS_VERIFY_NOT_YET_VALID;
+	case X509_V_ERR_HOSTNAME_MISMATCH:
+	case X509_V_ERR_IP_ADDRESS_MISMATCH:
+		return TLS_VERIFY_NAME_MISMATCH;
+	case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+		return TLS_VERIFY_SELF_SIGNED;
+	case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
+		return TLS_VERIFY_UNTRUSTED_ROOT;
+	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
+	case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+		return TLS_VERIFY_UNKNOWN_ISSUER;
+	case X509_V_ERR_EE_KEY_TOO_SMALL:
+	case X509_V_ERR_CA_KEY_TOO_SMALL:
+	case X509_V_ERR_CA_MD_TOO_WEAK:
+		return TLS_VERIFY_WEAK;
+	case X509_V_ERR_CERT_REVOKED:
+		return TLS_VERIFY_REVOKED;
+	}
+	return TLS_VERIFY_OTHER;
+}
+
+const char *
+tls_verify_kind_name(enum tls_verify_kind k)
+{
+	static const char *const names[] = { "ok", "expired",
+		"not-yet-valid", "name-mismatch", "self-signed",
+		"untrusted-root", "unknown-issuer", "weak", "revoked",
+		"no-certificate", "other" };
+
+	if ((size_t)k >= sizeof(names) / sizeof(names[0]))
+		return "other";
+	return names[k];
+}
+
 void
 tls_client_info(struct tls_client *t, struct tls_info *info)
 {
@@ -549,14 +795,87 @@ tls_client_info(struct tls_client *t, struct tls_info *info)
 	for (i = 0; chain && i < sk_X509_num(chain) && i < TLS_CHAIN_MAX; i++)
 		tls_cert_fill(sk_X509_value(chain, i), &info->chain[i]);
 	info->chain_len = (size_t)i;
+	info->intermediates_sent = info->chain_len > 1;
+	info->not_yet_valid = info->chain_len > 0 &&
+	    info->chain[0].not_before_t > time(NULL);
+	tls_handshake_keys(t->ssl, info);
+	if (info->chain_len > 0 && t->server_name[0] != '\0') {
+		X509 *leaf = SSL_get0_peer_certificate(t->ssl);
+
+		info->name_checked = 1;
+		if (leaf != NULL)
+			info->name_matches = is_ip_literal(t->server_name) ?
+			    X509_check_ip_asc(leaf, t->server_name, 0) == 1 :
+			    X509_check_host(leaf, t->server_name, 0,
+			    X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS, NULL) == 1;
+		ERR_clear_error();
+	}
 	info->verify_code = t->first_verify_error;
+	info->fail_depth = -1;
 	if (info->verify_code == X509_V_OK)
 		info->verify_code = SSL_get_verify_result(t->ssl);
+	else if (t->fail_cert != NULL) {
+		info->fail_depth = t->fail_depth;
+		tls_cert_fill(t->fail_cert, &info->fail_cert);
+	}
 	if (info->chain_len == 0 && info->verify_code == X509_V_OK)
 		info->verify_code = X509_V_ERR_UNSPECIFIED;
 	info->verified = info->verify_code == X509_V_OK;
+	info->verify_kind = tls_verify_kind_of(info->verify_code,
+	    info->chain_len);
 	tls_verify_explain(info->verify_code, info, info->verify_error,
 	    sizeof(info->verify_error));
+}
+
+/* "a, b and c" from the SAN list (prefixes dropped), else the subject. */
+static void
+tls_cert_names(const struct tls_cert_info *ci, char *out, size_t outsz)
+{
+	const char *p = ci->san;
+	size_t used = 0, n = 0, total = 0;
+
+	out[0] = '\0';
+	if (p[0] == '\0') {
+		snprintf(out, outsz, "only %s (no subjectAltName)",
+		    ci->subject);
+		return;
+	}
+	for (const char *q = p; *q; q++)
+		if (*q == ',')
+			total++;
+	total++;
+	while (*p) {
+		size_t len = strcspn(p, ",");
+		const char *colon = memchr(p, ':', len);
+		const char *name = colon ? colon + 1 : p;
+		size_t nlen = len - (size_t)(name - p);
+		int w;
+
+		n++;
+		w = snprintf(out + used, outsz - used, "%s%.*s",
+		    n == 1 ? "" : n == total ? " and " : ", ", (int)nlen, name);
+		if (w < 0 || (size_t)w >= outsz - used)
+			break;
+		used += (size_t)w;
+		p += len;
+		p += strspn(p, ", ");
+	}
+}
+
+/* "the certificate (CN = x)", "the intermediate CN = y", "the root CN
+ * = z": which certificate of the chain a failure is about. */
+static void
+tls_cert_role(const struct tls_info *info, const struct tls_cert_info *c,
+    int depth, char *out, size_t outsz)
+{
+	if (depth <= 0)
+		snprintf(out, outsz, "the certificate (%s)", c->subject);
+	else if (c->self_issued)
+		snprintf(out, outsz, "the root %s", c->subject);
+	else
+		snprintf(out, outsz, "the intermediate %s%s", c->subject,
+		    (size_t)depth < info->chain_len ? "" :
+		    " (from the local trust store)");
 }
 
 void
@@ -567,6 +886,11 @@ tls_verify_explain(long code, const struct tls_info *info, char *out,
 	    NULL;
 	const struct tls_cert_info *last = info->chain_len ?
 	    &info->chain[info->chain_len - 1] : NULL;
+	/* The certificate the failure is about; the leaf when unknown. */
+	const struct tls_cert_info *fc = info->fail_depth >= 0 &&
+	    info->fail_cert.subject[0] != '\0' ? &info->fail_cert : leaf;
+	int depth = fc == leaf ? 0 : info->fail_depth;
+	char who[400];
 
 	out[0] = '\0';
 	if (code == X509_V_OK)
@@ -575,21 +899,31 @@ tls_verify_explain(long code, const struct tls_info *info, char *out,
 		snprintf(out, outsz, "the server sent no certificate");
 		return;
 	}
+	tls_cert_role(info, fc, depth, who, sizeof(who));
 	switch (code) {
 	case X509_V_ERR_CERT_HAS_EXPIRED:
-		snprintf(out, outsz, "the certificate expired on %s "
-		    "(subject %s)", leaf->not_after, leaf->subject);
+		if (depth == 0)
+			snprintf(out, outsz, "the certificate expired on %s "
+			    "(subject %s)", fc->not_after, fc->subject);
+		else
+			snprintf(out, outsz, "%s expired on %s (the leaf %s "
+			    "itself is valid until %s)", who, fc->not_after,
+			    leaf->subject, leaf->not_after);
 		break;
 	case X509_V_ERR_CERT_NOT_YET_VALID:
-		snprintf(out, outsz, "the certificate is not valid before %s",
-		    leaf->not_before);
+		snprintf(out, outsz, "%s is not yet valid: it starts on %s "
+		    "(check the server's clock and the certificate's dates)",
+		    depth == 0 ? "the certificate" : who, fc->not_before);
 		break;
 	case X509_V_ERR_HOSTNAME_MISMATCH:
-	case X509_V_ERR_IP_ADDRESS_MISMATCH:
-		snprintf(out, outsz, "the certificate is for %s, not for %s "
-		    "that you connected to", leaf->san[0] ? leaf->san :
-		    leaf->subject, info->server_name);
+	case X509_V_ERR_IP_ADDRESS_MISMATCH: {
+		char names[700];
+
+		tls_cert_names(leaf, names, sizeof(names));
+		snprintf(out, outsz, "the certificate names %s; you connected "
+		    "to %s", names, info->server_name);
 		break;
+	}
 	case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
 		snprintf(out, outsz, "the certificate is self-signed (%s) and "
 		    "not trusted; give it with --cafile if that is intended",
@@ -598,36 +932,62 @@ tls_verify_explain(long code, const struct tls_info *info, char *out,
 	case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
 		snprintf(out, outsz, "the chain ends in a CA that is not "
 		    "trusted (%s); give its certificate with --cafile",
-		    last->subject);
+		    depth > 0 ? fc->subject : last->subject);
 		break;
 	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
 	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
 	case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+		/* Word it by the certificate whose issuer is missing. */
 		if (info->chain_len == 1)
 			snprintf(out, outsz, "the issuer (%s) is unknown: the "
 			    "server sent no intermediate certificate, or the "
 			    "CA is not trusted (give it with --cafile)",
 			    leaf->issuer);
+		else if (depth == 0)
+			snprintf(out, outsz, "the leaf's issuer (%s) is "
+			    "unknown: the %zu other certificate%s the server "
+			    "sent do%s not include it (a wrong or outdated "
+			    "intermediate), and it is not trusted here",
+			    leaf->issuer, info->chain_len - 1,
+			    info->chain_len == 2 ? "" : "s",
+			    info->chain_len == 2 ? "es" : "");
 		else
-			snprintf(out, outsz, "the issuer (%s) is not "
-			    "trusted; give the CA certificate with --cafile",
-			    last->issuer);
+			snprintf(out, outsz, "the issuer (%s) of %s is not "
+			    "trusted; give that CA certificate with --cafile",
+			    fc->issuer, who);
 		break;
 	case X509_V_ERR_EE_KEY_TOO_SMALL:
 	case X509_V_ERR_CA_KEY_TOO_SMALL:
-		snprintf(out, outsz, "a key in the chain is too small "
-		    "(%s %d bits)", leaf->key_type, leaf->key_bits);
+		snprintf(out, outsz, "the key of %s is too small (%s %d bits)",
+		    who, fc->key_type, fc->key_bits);
 		break;
 	case X509_V_ERR_CA_MD_TOO_WEAK:
-		snprintf(out, outsz, "a certificate is signed with a weak "
-		    "algorithm (%s)", leaf->sig_alg);
+		snprintf(out, outsz, "%s is signed with a weak algorithm (%s)",
+		    who, fc->sig_alg);
 		break;
 	case X509_V_ERR_CERT_REVOKED:
-		snprintf(out, outsz, "the certificate has been revoked");
+		snprintf(out, outsz, "%s has been revoked", who);
 		break;
 	default:
-		snprintf(out, outsz, "certificate verification failed: %s",
-		    X509_verify_cert_error_string(code));
+		snprintf(out, outsz, "certificate verification failed for "
+		    "%s: %s", who, X509_verify_cert_error_string(code));
 		break;
 	}
+}
+
+int
+tls_plaintext_answer(const char *msg, char *out, size_t outsz)
+{
+	const char *p = strstr(msg, TLS_PLAINTEXT_PREFIX);
+	size_t n;
+
+	if (outsz == 0)
+		return 0;
+	out[0] = '\0';
+	if (p == NULL)
+		return 0;
+	p += strlen(TLS_PLAINTEXT_PREFIX);
+	n = strcspn(p, "\"");
+	snprintf(out, outsz, "%.*s", (int)n, p);
+	return 1;
 }

@@ -23,6 +23,13 @@
 
 #define TLS_CHAIN_MAX 8
 
+/* Protocol versions (the TLS wire values), so that callers above net/
+ * need not include OpenSSL to fill tls_config.min_version. */
+#define TLS_VERSION_1_0 0x0301
+#define TLS_VERSION_1_1 0x0302
+#define TLS_VERSION_1_2 0x0303
+#define TLS_VERSION_1_3 0x0304
+
 /* What a STARTTLS-capable session does about TLS (--tls). */
 enum tls_policy {
 	TLS_POLICY_OFF,      /* never upgrade */
@@ -31,6 +38,7 @@ enum tls_policy {
 };
 
 struct tls_context; /* opaque, see tls_context_new() */
+struct tls_session_store; /* opaque, see tls_session_store_new() */
 
 struct tls_config {
 	const char *cafile;      /* NULL: the system trust store */
@@ -38,7 +46,7 @@ struct tls_config {
 	int insecure;            /* report verification failure, carry on */
 	const char *server_name; /* name to verify and send as SNI; may be
 				  * an IP literal (verified, not sent) */
-	int min_version;         /* TLS1_VERSION.. or 0 for the default */
+	int min_version;         /* TLS_VERSION_1_0.. or 0 for the default */
 	int max_version;         /* 0 for the highest supported */
 	const char *cipher_list; /* TLS <= 1.2, NULL for the default */
 	const char *ciphersuites; /* TLS 1.3, NULL for the default */
@@ -51,6 +59,30 @@ struct tls_config {
 	 * the load generator shares one context between every connection
 	 * and thread.  NULL: each client builds its own. */
 	struct tls_context *shared;
+	/* A client session cache (borrowed, NULL: none): when set, the
+	 * client offers the session stored there for resumption and
+	 * stores the session (ticket) the server gives it.  Not
+	 * thread-safe: one store per loop. */
+	struct tls_session_store *sessions;
+	/* Allow SHA-1 signatures and short keys in the handshake (OpenSSL
+	 * security level 0), to diagnose servers that offer nothing
+	 * better.  Added last so that older initialisers keep working. */
+	int security_level0;
+};
+
+/* The verification failure, classified for programs (JSON). */
+enum tls_verify_kind {
+	TLS_VERIFY_OK,
+	TLS_VERIFY_EXPIRED,
+	TLS_VERIFY_NOT_YET_VALID,
+	TLS_VERIFY_NAME_MISMATCH,
+	TLS_VERIFY_SELF_SIGNED,
+	TLS_VERIFY_UNTRUSTED_ROOT,   /* the chain ends in an unknown CA */
+	TLS_VERIFY_UNKNOWN_ISSUER,   /* issuer not sent and not trusted */
+	TLS_VERIFY_WEAK,             /* key or signature too weak */
+	TLS_VERIFY_REVOKED,
+	TLS_VERIFY_NO_CERTIFICATE,
+	TLS_VERIFY_OTHER,
 };
 
 struct tls_cert_info {
@@ -80,6 +112,22 @@ struct tls_info {
 	size_t chain_len;        /* certificates the server sent */
 	struct tls_cert_info chain[TLS_CHAIN_MAX];
 	int session_reused;
+	/* Added for `mailvet tls`; all "" / 0 when unknown. */
+	char peer_sig[48];       /* handshake signature, "RSA-PSS+SHA256" */
+	char temp_key[48];       /* ephemeral key: "X25519", "ECDH P-256" */
+	int temp_key_bits;
+	int intermediates_sent;  /* the server sent more than its leaf */
+	int not_yet_valid;       /* leaf notBefore in the future */
+	enum tls_verify_kind verify_kind;
+	int name_checked;        /* a server name was given */
+	int name_matches;        /* the leaf names it (whatever else fails) */
+	/* The certificate the first verification failure is about (the
+	 * leaf, an intermediate or the root), so that an expired
+	 * intermediate is not blamed on the leaf.  fail_depth is -1 when
+	 * verification did not fail on a certificate; fail_cert is then
+	 * all zero. */
+	int fail_depth;
+	struct tls_cert_info fail_cert;
 };
 
 struct tls_client; /* opaque */
@@ -114,9 +162,30 @@ int tls_client_drain(struct tls_client *t, struct buf *out);
 void tls_client_info(struct tls_client *t, struct tls_info *info);
 /* Queue close_notify (drain afterwards). */
 void tls_client_shutdown(struct tls_client *t);
+/* "expired", "name-mismatch", ... for JSON; "ok" when verified. */
+const char *tls_verify_kind_name(enum tls_verify_kind k);
+
+/* A store of one resumable session per store (the latest received);
+ * returned-owned.  tls_session_store_free(NULL) is a no-op. */
+struct tls_session_store *tls_session_store_new(void);
+void tls_session_store_free(struct tls_session_store *s);
+/* What the store has seen: *have a resumable session, its ticket
+ * lifetime hint in seconds (0 when none), *ticket 1 when it came as a
+ * session ticket (RFC 5077 / TLS 1.3) rather than a session id. */
+void tls_session_store_state(const struct tls_session_store *s, int *have,
+    unsigned long *lifetime_s, int *ticket);
+
 /* Plain-words explanation of a verification failure, using the chain
  * and the name we connected to; "" when verified. */
 void tls_verify_explain(long code, const struct tls_info *info, char *out,
     size_t outsz);
+
+/* A handshake that failed because the server answered with a text
+ * line instead of TLS says so in its error message as
+ * TLS_PLAINTEXT_PREFIX, the line (printable ASCII, no quote), '"'.
+ * tls_plaintext_answer() copies that line into out and returns 1, or
+ * returns 0 for any other message.  Pure. */
+#define TLS_PLAINTEXT_PREFIX "it sent in plaintext \""
+int tls_plaintext_answer(const char *msg, char *out, size_t outsz);
 
 #endif

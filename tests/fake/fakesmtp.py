@@ -12,7 +12,8 @@ Usage
 -----
   fakesmtp.py (--scenario NAME | --script FILE) [--port-file F] [--log F]
               [--port N] [--host 127.0.0.1|::1] [--max-conns N] [--parallel]
-              [--lifetime SECONDS] [--cert PEM --key PEM] [--check]
+              [--lifetime SECONDS] [--cert PEM --key PEM] [--weak-tls]
+              [--check]
   fakesmtp.py --list
 
   --scenario NAME   run tests/fake/scenarios/NAME.fake (see --list)
@@ -31,6 +32,8 @@ Usage
   --lifetime S      exit after S seconds whatever happens (default 60), so
                     a forgotten fake can never linger
   --cert/--key      PEM certificate and key for the `starttls` step
+  --weak-tls        serve weak certificates (small keys, SHA-1) and accept
+                    TLS 1.0 and 1.1: OpenSSL security level 0
   --check           parse the script, report errors, and exit
 SIGTERM and SIGINT end the program at once.  Exit status: 0, or 1 when a
 script expectation failed (a "!:" line in the log), or 2 for a usage or
@@ -99,6 +102,10 @@ runs; reply-tagged and the -tagged matching steps below use it too.
                         first step it gives an implicit-TLS (smtps) server.
                         Plaintext the client sent beyond the STARTTLS line
                         is logged, flagged with "!:" and discarded.
+  starttls-keep         like starttls, but plaintext the client sent beyond
+                        the STARTTLS line is kept and read by the next steps
+                        as if it had come inside TLS: the STARTTLS
+                        command-injection bug (CVE-2011-0411) on purpose
   close                 end the connection (FIN), after a short drain of
                         what the client still sends; steps after it are
                         not run.  The end of the script closes the same way.
@@ -139,6 +146,7 @@ import socket
 import ssl
 import sys
 import threading
+import warnings
 import time
 
 SCENARIO_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)),
@@ -273,8 +281,8 @@ def parse_script(source, name):
             step.data = unescape(text, where)
         elif cmd in ("sleep", "timeout"):
             step.arg = parse_seconds(rest, where)
-        elif cmd in ("flush", "read-until-dot", "starttls", "close", "reset",
-                     "log-segments"):
+        elif cmd in ("flush", "read-until-dot", "starttls", "starttls-keep",
+                     "close", "reset", "log-segments"):
             if rest.strip():
                 raise ScriptError("%s: %s takes no argument" % (where, cmd))
         else:
@@ -609,6 +617,22 @@ class Session:
         self.emit("*", "TLS established: %s %s"
                   % (self.sock.version(), self.sock.cipher()[0]))
 
+    def do_starttls_keep(self, step):
+        self.flush()
+        self.emit("S", "[starttls-keep]")
+        kept = len(self.inbuf) + len(self.pushback or b"")
+        if kept:
+            self.emit("*", "keeping %d bytes of plaintext sent before the "
+                      "handshake (injection-vulnerable on purpose)" % kept)
+        self.sock.settimeout(self.read_timeout)
+        try:
+            self.sock = self.tls_ctx.wrap_socket(self.sock, server_side=True)
+        except (OSError, ValueError) as e:
+            raise ClientGone("the TLS handshake failed (%s)" % e)
+        self.tls = True
+        self.emit("*", "TLS established: %s %s"
+                  % (self.sock.version(), self.sock.cipher()[0]))
+
     def do_close(self, step):
         self.flush()
         self.emit("S", "[close]")
@@ -687,6 +711,7 @@ def parse_args(argv):
     p.add_argument("--lifetime", type=float, default=60.0, metavar="SECONDS")
     p.add_argument("--cert", metavar="PEM")
     p.add_argument("--key", metavar="PEM")
+    p.add_argument("--weak-tls", action="store_true")
     p.add_argument("--check", action="store_true",
                    help="only parse the script")
     args = p.parse_args(argv)
@@ -742,13 +767,21 @@ def main(argv):
     if args.check:
         return 0
     tls_ctx = None
-    if any(s.cmd == "starttls" for s in steps):
+    if any(s.cmd in ("starttls", "starttls-keep") for s in steps):
         if not args.cert:
             print("fakesmtp: the script uses starttls: give --cert and --key",
                   file=sys.stderr)
             return 2
         tls_ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         try:
+            if args.weak_tls:
+                # Security level 0 before the certificate is loaded, so
+                # that weak keys and signatures are served as given.
+                tls_ctx.set_ciphers("DEFAULT:@SECLEVEL=0")
+                with warnings.catch_warnings():
+                    # Deprecated, and the point of --weak-tls.
+                    warnings.simplefilter("ignore", DeprecationWarning)
+                    tls_ctx.minimum_version = ssl.TLSVersion.TLSv1
             tls_ctx.load_cert_chain(args.cert, args.key)
         except (OSError, ssl.SSLError) as e:
             print("fakesmtp: cannot load --cert/--key: %s" % e,
