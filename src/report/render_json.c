@@ -8,8 +8,11 @@
  * ones may be added.  Objects are built with json_object_set_new rather
  * than json_pack so that one bad value cannot drop a whole object.
  */
+#include "report/ports_report.h"
 #include "report/render.h"
+#include "report/render_relay.h"
 #include "report/render_json_parts.h"
+#include "report/render_tls.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -172,9 +175,12 @@ report_render_json(const struct report *r, const struct render_opts *o,
 		rj_set(doc, "imap", rj_imap(r));
 	if (r->deliver)
 		rj_set(doc, "deliver", rj_deliver(r));
-	/* anchor: tls */
-	/* anchor: relay */
-	/* anchor: ports */
+	if (r->tls)
+		rj_set(doc, "tls", rj_tls_report(r));
+	if (r->relay)
+		rj_set(doc, "relay", rj_relay(r));
+	if (r->ports)
+		rj_set(doc, "ports", rj_ports(r));
 	text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	json_decref(doc);
 	if (text == NULL)

@@ -3,8 +3,12 @@
  * summary, timings, one line per check, and the verdict.  Colour only
  * when render_opts.color says so (cli/ checks the TTY and NO_COLOR).
  */
+#include "report/ports_report.h"
 #include "report/render.h"
+#include "report/text_safe.h"
+#include "report/render_relay.h"
 #include "report/render_text_parts.h"
+#include "report/render_tls.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -74,9 +78,12 @@ render_transcript(const struct report *r, const struct render_opts *o,
 			c = C_RED;
 			break;
 		}
-		buf_printf(out, "%9.1f ms  %s%s %s%s\n",
-		    (double)e->t_us / 1000.0, col(o, c), tag, e->text,
-		    col(o, C_RESET));
+		buf_printf(out, "%9.1f ms  %s%s ", (double)e->t_us / 1000.0,
+		    col(o, c), tag);
+		/* The transcript escaped C0 controls; C1 controls and
+		 * malformed UTF-8 are escaped here, as everywhere. */
+		text_append_safe(out, e->text);
+		buf_printf(out, "%s\n", col(o, C_RESET));
 	}
 	if (r->tr.dropped)
 		buf_printf(out, "  (%zu more transcript entries not kept)\n",
@@ -84,20 +91,11 @@ render_transcript(const struct report *r, const struct render_opts *o,
 	buf_append_str(out, "\n");
 }
 
-/* Append text with control bytes shown as \xHH: server-controlled
- * strings (capabilities, greetings, replies in summaries) must not be
- * able to drive the user's terminal. */
+/* Server-controlled strings must not drive the user's terminal. */
 static void
 rt_append_safe(struct buf *out, const char *text)
 {
-	const unsigned char *p;
-
-	for (p = (const unsigned char *)text; *p; p++) {
-		if (*p == '\t' || (*p >= 0x20 && *p != 0x7f))
-			buf_append(out, p, 1);
-		else
-			buf_printf(out, "\\x%02x", *p);
-	}
+	text_append_safe(out, text);
 }
 
 void
@@ -202,9 +200,12 @@ report_render_text(const struct report *r, const struct render_opts *o,
 		rt_imap(r, o, out);
 	if (r->deliver)
 		rt_deliver(r, o, out);
-	/* anchor: tls */
-	/* anchor: relay */
-	/* anchor: ports */
+	if (r->tls)
+		rt_tls_report(r, o, out);
+	if (r->relay)
+		rt_relay(r, o, out);
+	if (r->ports)
+		rt_ports(r, o, out);
 	buf_append_str(out, "\n");
 	for (i = 0; i < r->nchecks; i++) {
 		const struct check_result *c = &r->checks[i];

@@ -5,7 +5,7 @@
  */
 #include "report/log_render.h"
 
-#include "report/json_text.h"   /* utf8_sequence_len() */
+#include "report/text_safe.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -44,36 +44,10 @@ log_render_time(int64_t ts_us, int iso, char *out, size_t outsz)
 static void
 safe(struct buf *out, const char *s)
 {
-	const unsigned char *p, *end;
-	size_t k;
-
-	if (s == NULL) {
+	if (s == NULL)
 		buf_append_str(out, "-");
-		return;
-	}
-	p = (const unsigned char *)s;
-	end = p + strlen(s);
-	while (p < end) {
-		if (*p < 0x80) {
-			if (*p == '\t' || (*p >= 0x20 && *p != 0x7f))
-				buf_append(out, p, 1);
-			else
-				buf_printf(out, "\\x%02x", *p);
-			p++;
-			continue;
-		}
-		k = utf8_sequence_len(p, (size_t)(end - p));
-		if (k == 2 && p[0] == 0xc2 && p[1] <= 0x9f) {
-			buf_printf(out, "\\x%02x\\x%02x", p[0], p[1]);
-			p += 2;
-		} else if (k == 0) {
-			buf_printf(out, "\\x%02x", *p);
-			p++;
-		} else {
-			buf_append(out, p, k);
-			p += k;
-		}
-	}
+	else
+		text_append_safe(out, s);
 }
 
 static void

@@ -7,6 +7,7 @@
  */
 #include "report/ports_report.h"
 #include "report/render.h"
+#include "report/text_safe.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -16,14 +17,7 @@
 static void
 rtp_safe(struct buf *out, const char *text)
 {
-	const unsigned char *p;
-
-	for (p = (const unsigned char *)text; *p; p++) {
-		if (*p >= 0x20 && *p != 0x7f)
-			buf_append(out, p, 1);
-		else
-			buf_printf(out, "\\x%02x", *p);
-	}
+	text_append_safe(out, text);
 }
 
 static void

@@ -8,6 +8,7 @@
 #include "report/relay_report.h"
 #include "report/render.h"
 #include "report/render_relay.h"
+#include "report/text_safe.h"
 #include "report/render_text_parts.h"
 
 #include <stdio.h>
@@ -16,14 +17,7 @@
 static void
 safe(struct buf *out, const char *text)
 {
-	const unsigned char *p;
-
-	for (p = (const unsigned char *)text; *p; p++) {
-		if (*p == '\t' || (*p >= 0x20 && *p != 0x7f))
-			buf_append(out, p, 1);
-		else
-			buf_printf(out, "\\x%02x", *p);
-	}
+	text_append_safe(out, text);
 }
 
 static const char *

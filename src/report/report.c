@@ -1,6 +1,8 @@
 /*
  * report.c - result model and the exit-code contract (see report.h).
  */
+#include "report/ports_report.h"
+#include "report/relay_report.h"
 #include "report/report.h"
 
 #include <stdarg.h>
@@ -42,9 +44,12 @@ report_free(struct report *r)
 		free(r->deliver);
 		r->deliver = NULL;
 	}
-	/* anchor: tls */
-	/* anchor: relay */
-	/* anchor: ports */
+	free(r->tls);
+	r->tls = NULL;
+	relay_report_free(r->relay);
+	r->relay = NULL;
+	ports_report_free(r->ports);
+	r->ports = NULL;
 }
 
 void
