@@ -78,6 +78,7 @@ set_defaults() {
 	V_SUBM_TLS=encrypt		# ... on 2587
 	V_SUBM_AUTH_ONLY=yes		# smtpd_tls_auth_only on 2587
 	V_MYNETWORKS=$LAB_MYNETWORKS
+	V_SMTP_PROTOCOLS='>=TLSv1.2'	# smtpd_tls_protocols on 2525
 	V_CERT=server			# DIR/ca/NAME.pem + NAME.key on every listener
 	V_DOVECOT_PLAINTEXT=yes		# Dovecot disable_plaintext_auth
 }
@@ -107,6 +108,8 @@ variant_auth_before_tls() {
 variant_expired_cert() { V_CERT=expired; }
 variant_self_signed_cert() { V_CERT=self-signed; }
 variant_wrong_host_cert() { V_CERT=wrong-host; }
+# Port 2525 also accepts TLS 1.0 and 1.1 (every other listener: 1.2+).
+variant_old_tls() { V_SMTP_PROTOCOLS='>=TLSv1'; }
 
 variant_names() {	# default first, then the others sorted
 	echo default
@@ -599,6 +602,8 @@ smtpd_tls_security_level = may
 smtpd_tls_loglevel = 1
 smtpd_tls_received_header = yes
 smtpd_tls_auth_only = yes
+smtpd_tls_protocols = >=TLSv1.2
+smtpd_tls_mandatory_protocols = >=TLSv1.2
 
 smtpd_sasl_type = dovecot
 smtpd_sasl_path = $DIR/run/auth-postfix
@@ -613,6 +618,7 @@ EOF
 # service type  private unpriv  chroot  wakeup  maxproc command + args
 127.0.0.1:$LAB_SMTP_PORT $S
   -o smtpd_tls_security_level=$V_SMTP_TLS
+  -o smtpd_tls_protocols=$V_SMTP_PROTOCOLS
 127.0.0.1:$LAB_SUBMISSION_PORT $S
   -o syslog_name=postfix/submission
   -o smtpd_tls_security_level=$V_SUBM_TLS
@@ -650,6 +656,30 @@ anvil     unix  -       -       n       -       1       anvil
 scache    unix  -       -       n       -       1       scache
 postlog   unix-dgram n  -       n       -       1       postlogd
 EOF
+	# LAB_EXTRA_LISTEN (mailvet relay's namespace tests): more smtpd
+	# listeners on LAB_SMTP_PORT, on addresses of interfaces the test
+	# created (veth ends); they must exist before "up".
+	# Only IP address literals go into master.cf: a value with spaces,
+	# newlines or "-o" options would rewrite the listener.  They get
+	# the 2525 listener's -o lines (same variables).
+	local xa o v4='^([0-9]{1,3})\.([0-9]{1,3})\.([0-9]{1,3})\.([0-9]{1,3})$'
+	for xa in ${LAB_EXTRA_LISTEN-}; do
+		if [[ $xa =~ $v4 ]]; then
+			for o in "${BASH_REMATCH[@]:1}"; do
+				((10#$o <= 255)) || die "LAB_EXTRA_LISTEN:" \
+				    "'$xa' is not an IPv4 or IPv6 address"
+			done
+		elif [[ ${#xa} -le 45 && $xa =~ ^[0-9A-Fa-f:.]+$ &&
+		    $xa == *:*:* && $xa != *:::* ]]; then
+			xa="[$xa]"
+		else
+			die "LAB_EXTRA_LISTEN: '$xa' is not an IPv4 or IPv6" \
+			    "address"
+		fi
+		printf '%s:%s %s\n  -o %s\n  -o %s\n' "$xa" "$LAB_SMTP_PORT" \
+		    "$S" "smtpd_tls_security_level=$V_SMTP_TLS" \
+		    "smtpd_tls_protocols=$V_SMTP_PROTOCOLS" >>"$pf/master.cf"
+	done
 	# Postfix waits ~2 s before reading a main.cf written in the current
 	# second (it may still be being written); these files are complete.
 	touch -d '-1 min' "$pf/main.cf" "$pf/master.cf" "$pf/vmailbox"
