@@ -17,6 +17,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +39,8 @@ struct conn {
 	uv_getaddrinfo_t gai;
 	uv_connect_t creq;
 	struct addrinfo *ai_list, *ai_next;
+	struct addrinfo ai_given;        /* conn_params.addr as a list */
+	struct sockaddr_storage ss_given;
 	int refs;
 	int closing, dead, connected;
 	int gai_pending;
@@ -49,6 +52,7 @@ struct conn {
 	struct tls_info tls_info;
 	struct buf tls_out;
 	struct buf plain;
+	struct buf gather;     /* conn_writev's pieces, joined for TLS */
 	uint64_t phase_start_us;
 
 	struct conn_timings t;
@@ -79,6 +83,7 @@ conn_unref(struct conn *c)
 	tls_client_free(c->tls);
 	buf_free(&c->tls_out);
 	buf_free(&c->plain);
+	buf_free(&c->gather);
 	buf_free(&c->attempts);
 	free(c);
 }
@@ -134,10 +139,13 @@ conn_new(uv_loop_t *loop, const struct conn_params *p,
 {
 	struct conn *c;
 
-	if ((c = calloc(1, sizeof(*c))) == NULL) {
+	/* The read buffer is written before it is read: only the rest
+	 * needs zeroing (a load generator opens many connections). */
+	if ((c = malloc(sizeof(*c))) == NULL) {
 		mv_error_set(err, MV_ERR_INTERNAL, "out of memory");
 		return NULL;
 	}
+	memset(c, 0, offsetof(struct conn, rbuf));
 	c->loop = loop;
 	c->p = *p;
 	if (c->p.connect_timeout_ms == 0)
@@ -150,6 +158,7 @@ conn_new(uv_loop_t *loop, const struct conn_params *p,
 	buf_init(&c->plain, c->p.max_read_buffer ? c->p.max_read_buffer :
 	    CONN_PLAIN_MAX);
 	buf_init(&c->attempts, 4096);
+	buf_init(&c->gather, 0);
 	c->attempts_all_timeouts = 1;
 	uv_timer_init(loop, &c->timer);
 	c->timer.data = c;
@@ -262,6 +271,90 @@ conn_write(struct conn *c, const void *p, size_t n)
 		return -1;
 	}
 	if (tls_client_write(c->tls, p, n, &err) == -1) {
+		conn_fail(c, &err);
+		return -1;
+	}
+	return conn_flush_tls(c);
+}
+
+/* Queue the part of bufs from byte skip on (a copy, in one request). */
+static int
+conn_queue_rest(struct conn *c, const uv_buf_t *bufs, size_t n, size_t skip)
+{
+	struct conn_write_req *w;
+	size_t total = 0, i, o = 0;
+	uv_buf_t b;
+	int r;
+
+	for (i = 0; i < n; i++)
+		total += bufs[i].len;
+	if (skip >= total)
+		return 0;
+	if ((w = malloc(sizeof(*w) + (total - skip))) == NULL) {
+		conn_failf(c, MV_ERR_INTERNAL, "out of memory");
+		return -1;
+	}
+	w->c = c;
+	w->len = total - skip;
+	for (i = 0; i < n; i++) {
+		size_t len = bufs[i].len, from = 0;
+
+		if (skip >= len) {
+			skip -= len;
+			continue;
+		}
+		from = skip;
+		skip = 0;
+		memcpy(w->data + o, bufs[i].base + from, len - from);
+		o += len - from;
+	}
+	b = uv_buf_init(w->data, (unsigned)w->len);
+	if ((r = uv_write(&w->req, c->stream, &b, 1, conn_write_cb)) < 0) {
+		free(w);
+		conn_failf(c, MV_ERR_CLOSED, "cannot send to the server: %s",
+		    uv_strerror(r));
+		return -1;
+	}
+	c->refs++;
+	return 0;
+}
+
+int
+conn_writev(struct conn *c, const uv_buf_t *bufs, size_t n)
+{
+	struct mv_error err;
+	size_t i;
+	int r;
+
+	if (c->closing || c->dead || !c->connected)
+		return -1;
+	if (c->tls_state == TLS_NONE) {
+		/* uv_try_write refuses (EAGAIN) while earlier writes are
+		 * queued, so the order of bytes is kept. */
+		r = uv_try_write(c->stream, bufs, (unsigned)n);
+		if (r == UV_EAGAIN || r == UV_ENOSYS)
+			r = 0;
+		if (r < 0) {
+			/* Let the queued write report it, as conn_write
+			 * does, so that errors take one path. */
+			r = 0;
+		}
+		return conn_queue_rest(c, bufs, n, (size_t)r);
+	}
+	if (c->tls_state != TLS_UP) {
+		conn_failf(c, MV_ERR_INTERNAL, "write during TLS handshake");
+		return -1;
+	}
+	/* One SSL_write for the batch: one record instead of one per
+	 * piece. */
+	buf_reset(&c->gather);
+	for (i = 0; i < n; i++)
+		if (buf_append(&c->gather, bufs[i].base, bufs[i].len) == -1) {
+			conn_failf(c, MV_ERR_INTERNAL, "out of memory");
+			return -1;
+		}
+	if (c->gather.len && tls_client_write(c->tls, c->gather.data,
+	    c->gather.len, &err) == -1) {
 		conn_fail(c, &err);
 		return -1;
 	}
@@ -750,6 +843,18 @@ conn_start(struct conn *c, struct mv_error *err)
 		return -1;
 	if (c->p.target->is_unix) {
 		conn_connect_unix(c);
+		return 0;
+	}
+	if (c->p.addr && c->p.addrlen <= sizeof(c->ss_given)) {
+		memcpy(&c->ss_given, c->p.addr, c->p.addrlen);
+		memset(&c->ai_given, 0, sizeof(c->ai_given));
+		c->ai_given.ai_family = c->p.addr->sa_family;
+		c->ai_given.ai_socktype = SOCK_STREAM;
+		c->ai_given.ai_protocol = IPPROTO_TCP;
+		c->ai_given.ai_addrlen = c->p.addrlen;
+		c->ai_given.ai_addr = (struct sockaddr *)&c->ss_given;
+		c->ai_next = &c->ai_given;
+		conn_connect_next(c);
 		return 0;
 	}
 	memset(&hints, 0, sizeof(hints));

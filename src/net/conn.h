@@ -23,6 +23,7 @@
 #include "net/tls.h"
 
 #include <stdint.h>
+#include <sys/socket.h>
 #include <uv.h>
 
 struct conn;
@@ -52,6 +53,11 @@ struct conn_params {
 	/* Load the trust store in conn_start(), before the clock of the
 	 * session starts, when TLS will or may be used. */
 	int prepare_tls;
+	/* An address resolved beforehand (borrowed, NULL: resolve the
+	 * target's host): the load generator resolves once, not once per
+	 * connection. */
+	const struct sockaddr *addr;
+	unsigned addrlen;
 };
 
 struct conn_timings {
@@ -67,6 +73,14 @@ struct conn *conn_new(uv_loop_t *loop, const struct conn_params *p,
 int conn_start(struct conn *c, struct mv_error *err);
 /* Queue bytes (copied); errors arrive through on_error. */
 int conn_write(struct conn *c, const void *p, size_t n);
+/*
+ * Write n pieces as one batch (one writev on a plaintext socket, one
+ * TLS record stream otherwise), without copying what the kernel takes
+ * at once: only a remainder the socket cannot take now is copied and
+ * queued.  The pieces are borrowed for the call only.  The load
+ * generator's path; errors arrive through on_error like conn_write's.
+ */
+int conn_writev(struct conn *c, const uv_buf_t *bufs, size_t n);
 /* Begin the TLS handshake now (after the server's go-ahead). */
 int conn_starttls(struct conn *c);
 /* Arm the single timer: when it fires, on_error reports a timeout

@@ -20,6 +20,7 @@
 #include "proto/smtp_reply.h"
 
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,11 +40,44 @@ enum smtp_state {
 	ST_AUTH,
 	ST_ENVELOPE,
 	ST_EOD,
+	ST_MULTI,               /* bench mode: transactions in a row */
 	ST_QUIT,
 	ST_DONE,
 };
 
 enum smtp_cmd { CMD_MAIL, CMD_RCPT, CMD_DATA };
+
+/* Bench mode: the replies expected, in order (RFC 2920 3.1). */
+enum smtp_mq_cmd {
+	MQ_MAIL, MQ_RCPT, MQ_DATA, MQ_BDAT, MQ_EOD, MQ_RSET, MQ_QUIT
+};
+
+struct smtp_mq {
+	unsigned char cmd;      /* enum smtp_mq_cmd */
+	unsigned char slot;     /* transaction slot; unused for RSET */
+};
+
+/* One transaction in flight (bench mode). */
+struct smtp_slot {
+	struct smtp_txn t;
+	struct smtp_txn_result r;
+	size_t rcpt_sent;       /* lock-step: RCPTs written */
+	size_t rcpt_seen;       /* RCPT replies received */
+	size_t eod_left;        /* final replies still due; 0: not known */
+	int mail_ok;            /* a server transaction is open */
+	int refused;            /* r.code and friends are set */
+	int blocking;           /* DATA written, its reply not yet in */
+	int empty;              /* 354 without recipients: "." sent */
+	uint64_t t_mark;        /* start of the current wait */
+};
+
+#define SMTP_PIECES_MAX 16
+
+/* A piece of the next write: base NULL means an offset into out. */
+struct smtp_piece {
+	const char *base;
+	size_t off, len;
+};
 
 struct smtp_pending {
 	enum smtp_cmd cmd;
@@ -72,6 +106,25 @@ struct smtp_client {
 	int finished;
 	unsigned writes;        /* commands written, to spot early replies */
 	struct buf out;
+
+	/* Bench mode. */
+	int bench;
+	int multi_pipelined;
+	int multi_chunking;
+	struct smtp_slot slot[2];
+	size_t slot_head, nslots;
+	struct smtp_mq *mq;     /* ring of mq_cap entries */
+	size_t mq_head, mq_len, mq_cap;
+	struct smtp_piece piece[SMTP_PIECES_MAX];
+	size_t npieces;
+	int batch_sync;         /* the batch answers a reply that the server
+				 * waits on: later bytes of the read are
+				 * early */
+	int waiting;            /* next_txn said "not yet" */
+	int source_done;        /* next_txn said "no more", or drained */
+	int in_read;
+	int quit_queued;        /* QUIT pipelined behind the last message */
+	char last_text[SMTP_TXN_TEXT_MAX]; /* a refused greeting/EHLO/AUTH */
 };
 
 static const char *const smtp_phase_names[SMTP_PHASE_COUNT] = {
@@ -100,8 +153,16 @@ smtp_phase_from_name(const char *name)
 
 static void smtp_quit(struct smtp_client *s);
 static void smtp_send_ehlo(struct smtp_client *s, enum smtp_state st);
+static void smtp_multi_abort(struct smtp_client *s);
 
 /* --- results ------------------------------------------------------ */
+
+/* The first line of rep, cut to fit out. */
+static void
+reply_first_line(const struct smtp_reply *rep, char *out, size_t outsz)
+{
+	snprintf(out, outsz, "%s", rep->nlines ? rep->lines[0] : "");
+}
 
 static void
 reply_copy_free(struct smtp_reply_copy *c)
@@ -126,6 +187,23 @@ reply_copy(struct smtp_reply_copy *dst, const struct smtp_reply *rep)
 	if (b.data == NULL)
 		buf_append(&b, "", 0);
 	dst->text = b.data;
+}
+
+/* Keep a reply in the result; bench mode keeps no text (no
+ * allocation per connection), only its first line in a fixed buffer
+ * for error messages. */
+static void
+smtp_copy(struct smtp_client *s, struct smtp_reply_copy *dst,
+    const struct smtp_reply *rep)
+{
+	if (!s->bench) {
+		reply_copy(dst, rep);
+		return;
+	}
+	reply_copy_free(dst);
+	dst->code = rep->code;
+	snprintf(dst->enh, sizeof(dst->enh), "%s", rep->enh);
+	reply_first_line(rep, s->last_text, sizeof(s->last_text));
 }
 
 void
@@ -165,6 +243,7 @@ smtp_finish(struct smtp_client *s)
 	r->total_us = session_elapsed_us(&s->timing);
 	session_close(&s->conn, r->peer, sizeof(r->peer), r->local,
 	    sizeof(r->local));
+	smtp_multi_abort(s);
 	s->on_done(s, s->arg);
 }
 
@@ -202,6 +281,22 @@ smtp_current_phase(const struct smtp_client *s)
 		return SMTP_PHASE_MAIL;
 	case ST_EOD:
 		return SMTP_PHASE_EOD;
+	case ST_MULTI:
+		if (s->mq_len == 0)
+			return SMTP_PHASE_MAIL;
+		switch (s->mq[s->mq_head].cmd) {
+		case MQ_RCPT:
+			return SMTP_PHASE_RCPT;
+		case MQ_DATA:
+			return SMTP_PHASE_DATA;
+		case MQ_BDAT:
+		case MQ_EOD:
+			return SMTP_PHASE_EOD;
+		case MQ_QUIT:
+			return SMTP_PHASE_QUIT;
+		default:
+			return SMTP_PHASE_MAIL;
+		}
 	case ST_QUIT:
 	case ST_DONE:
 		return SMTP_PHASE_QUIT;
@@ -246,6 +341,21 @@ smtp_fail(struct smtp_client *s, enum smtp_phase ph, enum mv_errcat cat,
 }
 
 /* The reply as one line for messages: "550 5.1.1 <x>: User unknown". */
+static const char *
+reply_summary(const struct smtp_reply_copy *c, char *out, size_t outsz);
+
+/* reply_summary for replies kept by smtp_copy(). */
+static const char *
+smtp_summary(const struct smtp_client *s, const struct smtp_reply_copy *c,
+    char *out, size_t outsz)
+{
+	if (s->bench && c->text == NULL) {
+		snprintf(out, outsz, "%d %s", c->code, s->last_text);
+		return out;
+	}
+	return reply_summary(c, out, outsz);
+}
+
 static const char *
 reply_summary(const struct smtp_reply_copy *c, char *out, size_t outsz)
 {
@@ -623,11 +733,665 @@ smtp_on_eod_reply(struct smtp_client *s, const struct smtp_reply *rep)
 	smtp_quit(s);
 }
 
+/* --- bench mode: transactions in a row ----------------------------- */
+
+static void smtp_multi_pump(struct smtp_client *s);
+
+static struct smtp_slot *
+smtp_slot_head(struct smtp_client *s)
+{
+	return &s->slot[s->slot_head];
+}
+
+static void
+smtp_mq_push(struct smtp_client *s, enum smtp_mq_cmd cmd,
+    const struct smtp_slot *sl)
+{
+	struct smtp_mq *e;
+
+	/* The ring holds two transactions' worth plus RSET: the window
+	 * never asks for more. */
+	e = &s->mq[(s->mq_head + s->mq_len) % s->mq_cap];
+	e->cmd = (unsigned char)cmd;
+	e->slot = (unsigned char)(sl ? (size_t)(sl - s->slot) : 0);
+	s->mq_len++;
+}
+
+static void smtp_batch_flush(struct smtp_client *s);
+
+/* Append text to the next write, extending the last text piece. */
+static void
+smtp_batch_text(struct smtp_client *s, const char *p, size_t n)
+{
+	struct smtp_piece *last = s->npieces ? &s->piece[s->npieces - 1] :
+	    NULL;
+
+	if (n == 0)
+		return;
+	if (last && last->base == NULL && last->off + last->len ==
+	    s->out.len) {
+		buf_append(&s->out, p, n);
+		last->len += n;
+		return;
+	}
+	/* Out of pieces: write what is there first (order is kept). */
+	if (s->npieces == SMTP_PIECES_MAX)
+		smtp_batch_flush(s);
+	s->piece[s->npieces].base = NULL;
+	s->piece[s->npieces].off = s->out.len;
+	s->piece[s->npieces].len = n;
+	s->npieces++;
+	buf_append(&s->out, p, n);
+}
+
+static void
+smtp_batch_str(struct smtp_client *s, const char *str)
+{
+	smtp_batch_text(s, str, strlen(str));
+}
+
+static void
+smtp_batch_u64(struct smtp_client *s, uint64_t v)
+{
+	char d[24];
+	size_t i = sizeof(d);
+
+	do {
+		d[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	smtp_batch_text(s, d + i, sizeof(d) - i);
+}
+
+/* A piece that stays where it is (the shared message). */
+static void
+smtp_batch_ext(struct smtp_client *s, const char *p, size_t n)
+{
+	if (n == 0)
+		return;
+	if (s->npieces == SMTP_PIECES_MAX)
+		smtp_batch_flush(s);
+	s->piece[s->npieces].base = p;
+	s->piece[s->npieces].off = 0;
+	s->piece[s->npieces].len = n;
+	s->npieces++;
+}
+
+static void
+smtp_batch_flush(struct smtp_client *s)
+{
+	uv_buf_t b[SMTP_PIECES_MAX];
+	size_t i;
+
+	if (s->npieces && s->conn) {
+		for (i = 0; i < s->npieces; i++) {
+			const struct smtp_piece *pc = &s->piece[i];
+
+			b[i] = uv_buf_init((char *)(pc->base ? pc->base :
+			    s->out.data + pc->off), (unsigned)pc->len);
+		}
+		conn_writev(s->conn, b, s->npieces);
+		if (s->batch_sync || !s->multi_pipelined)
+			s->writes++;
+	}
+	s->npieces = 0;
+	s->batch_sync = 0;
+	buf_reset(&s->out);
+}
+
+/* A transaction takes at most 5 pieces (text, 3 of message, text):
+ * flush before one rather than split it. */
+static void
+smtp_batch_room(struct smtp_client *s)
+{
+	if (s->npieces + 5 > SMTP_PIECES_MAX)
+		smtp_batch_flush(s);
+}
+
+static void
+smtp_multi_note(struct smtp_client *s, const char *what)
+{
+	if (s->tr)
+		transcript_add(s->tr, TR_CLIENT, what, strlen(what));
+}
+
+static void
+smtp_multi_mail(struct smtp_client *s, struct smtp_slot *sl)
+{
+	const struct smtp_txn *t = &sl->t;
+
+	smtp_batch_room(s);
+	smtp_batch_str(s, "MAIL FROM:<");
+	smtp_batch_str(s, t->mail_from ? t->mail_from : "");
+	smtp_batch_str(s, ">");
+	if (s->r->caps.caps & SMTP_CAP_SIZE) {
+		smtp_batch_str(s, " SIZE=");
+		smtp_batch_u64(s, t->raw ? t->raw_len : t->data_len);
+	}
+	smtp_batch_text(s, "\r\n", 2);
+	smtp_multi_note(s, "MAIL FROM");
+	smtp_mq_push(s, MQ_MAIL, sl);
+}
+
+static void
+smtp_multi_rcpt(struct smtp_client *s, struct smtp_slot *sl)
+{
+	smtp_batch_room(s);
+	smtp_batch_str(s, "RCPT TO:<");
+	smtp_batch_str(s, sl->t.rcpt[sl->rcpt_sent++]);
+	smtp_batch_text(s, ">\r\n", 3);
+	smtp_multi_note(s, "RCPT TO");
+	smtp_mq_push(s, MQ_RCPT, sl);
+}
+
+/* The message as it goes on the wire, with the per-message patch. */
+static void
+smtp_multi_message(struct smtp_client *s, struct smtp_slot *sl,
+    const char *m, size_t len)
+{
+	const struct smtp_txn *t = &sl->t;
+
+	smtp_batch_room(s);
+	if (t->patch_len && t->patch_off + t->patch_len <= len) {
+		smtp_batch_ext(s, m, t->patch_off);
+		smtp_batch_text(s, t->patch, t->patch_len);
+		/* Keep the rest a separate piece: later text must not be
+		 * glued to the patch's piece. */
+		smtp_batch_ext(s, m + t->patch_off + t->patch_len,
+		    len - t->patch_off - t->patch_len);
+	} else {
+		smtp_batch_ext(s, m, len);
+	}
+	sl->r.wire_bytes = len;
+}
+
+/* DATA, or BDAT with the message (RFC 3030 2). */
+static void
+smtp_multi_data(struct smtp_client *s, struct smtp_slot *sl)
+{
+	if (sl->r.chunked) {
+		smtp_batch_room(s);
+		smtp_batch_str(s, "BDAT ");
+		smtp_batch_u64(s, sl->t.raw_len);
+		smtp_batch_text(s, " LAST\r\n", 7);
+		smtp_multi_note(s, "BDAT LAST");
+		smtp_multi_message(s, sl, sl->t.raw, sl->t.raw_len);
+		smtp_mq_push(s, MQ_BDAT, sl);
+		sl->eod_left = 0;
+		return;
+	}
+	smtp_batch_text(s, "DATA\r\n", 6);
+	smtp_multi_note(s, "DATA");
+	smtp_mq_push(s, MQ_DATA, sl);
+	sl->blocking = 1;
+}
+
+static void
+smtp_multi_rset(struct smtp_client *s)
+{
+	if (s->quit_queued)
+		return;
+	smtp_batch_room(s);
+	smtp_batch_text(s, "RSET\r\n", 6);
+	smtp_multi_note(s, "RSET");
+	smtp_mq_push(s, MQ_RSET, NULL);
+}
+
+/* Record the reply that refused the transaction (the first one). */
+static void
+smtp_txn_refuse(struct smtp_slot *sl, enum smtp_phase ph, int code,
+    const char *enh, const char *text)
+{
+	if (sl->refused)
+		return;
+	sl->refused = 1;
+	sl->r.failed_phase = ph;
+	sl->r.code = code;
+	snprintf(sl->r.enh, sizeof(sl->r.enh), "%s", enh);
+	snprintf(sl->r.text, sizeof(sl->r.text), "%s", text);
+}
+
+static void
+smtp_txn_refuse_reply(struct smtp_slot *sl, enum smtp_phase ph,
+    const struct smtp_reply *rep)
+{
+	if (!sl->refused)
+		smtp_txn_refuse(sl, ph, rep->code, rep->enh, rep->nlines ?
+		    rep->lines[0] : "");
+}
+
+/* Time waited for this reply, added to the phase. */
+static void
+smtp_txn_phase(struct smtp_slot *sl, enum smtp_phase ph, uint64_t now)
+{
+	sl->r.phase_us[ph] += now - sl->t_mark;
+	sl->r.phase_done |= 1u << ph;
+	sl->t_mark = now;
+}
+
+/* Report the oldest transaction and free its slot. */
+static void
+smtp_txn_complete(struct smtp_client *s, struct smtp_slot *sl, uint64_t now)
+{
+	const struct smtp_client_params *p = s->p;
+	uint64_t from = sl->t.intended_us ? sl->t.intended_us :
+	    sl->r.start_us;
+
+	sl->r.latency_us = now > from ? now - from : 0;
+	sl->r.outcome = sl->refused ? SMTP_TXN_REJECTED : SMTP_TXN_ACCEPTED;
+	s->slot_head = (s->slot_head + 1) % 2;
+	s->nslots--;
+	/* A transaction pipelined behind this one could not be answered
+	 * before it: its MAIL wait starts now, not when it was written,
+	 * or every phase would repeat the previous message's. */
+	if (s->nslots > 0 && smtp_slot_head(s)->r.phase_done == 0)
+		smtp_slot_head(s)->t_mark = now;
+	p->txn_done(p->txn_arg, &sl->t, &sl->r);
+}
+
+/* The session ends with transactions in flight: they are aborted,
+ * oldest first, before on_done. */
+static void
+smtp_multi_abort(struct smtp_client *s)
+{
+	const struct smtp_client_params *p = s->p;
+	struct smtp_slot *sl;
+	uint64_t now;
+
+	if (!s->bench)
+		return;
+	now = clock_now_us();
+	while (s->nslots > 0) {
+		sl = smtp_slot_head(s);
+		sl->r.outcome = SMTP_TXN_ABORTED;
+		sl->r.failed_phase = sl->eod_left || sl->r.wire_bytes ?
+		    SMTP_PHASE_EOD : sl->blocking ? SMTP_PHASE_DATA :
+		    sl->rcpt_seen || sl->mail_ok ? SMTP_PHASE_RCPT :
+		    SMTP_PHASE_MAIL;
+		if (s->r->err.cat != MV_ERR_NONE)
+			sl->r.err = s->r->err;
+		else
+			mv_error_set(&sl->r.err, MV_ERR_CLOSED, "the session "
+			    "ended before the transaction did");
+		sl->r.latency_us = now - (sl->t.intended_us ?
+		    sl->t.intended_us : sl->r.start_us);
+		s->slot_head = (s->slot_head + 1) % 2;
+		s->nslots--;
+		p->txn_done(p->txn_arg, &sl->t, &sl->r);
+	}
+	s->mq_len = 0;
+}
+
+/* Write a transaction's first commands (all of them when pipelined). */
+static void
+smtp_multi_start_txn(struct smtp_client *s, struct smtp_slot *sl)
+{
+	sl->r.pipelined = s->multi_pipelined;
+	sl->r.chunked = s->multi_chunking && sl->t.raw != NULL;
+	sl->r.start_us = sl->t_mark = clock_now_us();
+	smtp_multi_mail(s, sl);
+	if (!s->multi_pipelined)
+		return;
+	while (sl->rcpt_sent < sl->t.nrcpt)
+		smtp_multi_rcpt(s, sl);
+	smtp_multi_data(s, sl);
+}
+
+static int
+smtp_multi_can_start(struct smtp_client *s)
+{
+	if (s->nslots == 0)
+		return s->mq_len == 0 || s->multi_pipelined;
+	if (!s->multi_pipelined || s->nslots >= 2)
+		return 0;
+	/* After DATA everything is message until the "." (RFC 5321
+	 * 4.1.1.4): the next envelope waits for this body. */
+	return !smtp_slot_head(s)->blocking;
+}
+
+static int
+smtp_multi_txn_valid(const struct smtp_client *s, const struct smtp_txn *t)
+{
+	return t->nrcpt >= 1 && t->nrcpt <= s->p->txn_max_rcpt &&
+	    t->rcpt != NULL && t->data != NULL &&
+	    t->patch_len <= SMTP_TXN_PATCH_MAX;
+}
+
+/* Arm the reply deadline for what is expected next, or disarm it while
+ * the session waits for the schedule. */
+static void
+smtp_multi_arm(struct smtp_client *s)
+{
+	const struct smtp_mq *e;
+
+	if (s->finished || s->st != ST_MULTI || s->conn == NULL)
+		return;
+	if (s->mq_len == 0) {
+		conn_set_timeout(s->conn, 0, "");
+		return;
+	}
+	e = &s->mq[s->mq_head];
+	if (e->cmd == MQ_EOD || e->cmd == MQ_BDAT)
+		smtp_expect(s, s->p->data_timeout_ms, "the reply to the end "
+		    "of a message");
+	else
+		smtp_expect(s, s->p->command_timeout_ms, "a reply to the "
+		    "envelope");
+}
+
+/* Start what the window allows, write it in one go, QUIT at the end. */
+static void
+smtp_multi_pump(struct smtp_client *s)
+{
+	const struct smtp_client_params *p = s->p;
+	struct smtp_slot *sl;
+	int rc;
+
+	while (!s->finished && s->st == ST_MULTI && !s->source_done &&
+	    !s->waiting && smtp_multi_can_start(s)) {
+		sl = &s->slot[(s->slot_head + s->nslots) % 2];
+		memset(sl, 0, offsetof(struct smtp_slot, r));
+		memset(&sl->r, 0, offsetof(struct smtp_txn_result, err));
+		sl->r.err.cat = MV_ERR_NONE;
+		sl->r.err.msg[0] = '\0';
+		sl->rcpt_sent = sl->rcpt_seen = sl->eod_left = 0;
+		sl->mail_ok = sl->refused = sl->blocking = sl->empty = 0;
+		rc = p->next_txn(p->txn_arg, &sl->t);
+		if (rc == 2) {
+			s->waiting = 1;
+			break;
+		}
+		if (rc != 1) {
+			s->source_done = 1;
+			break;
+		}
+		if (!smtp_multi_txn_valid(s, &sl->t)) {
+			smtp_batch_flush(s);
+			smtp_fail(s, SMTP_PHASE_MAIL, MV_ERR_INTERNAL, "a "
+			    "transaction with %zu recipients (at most %zu) or "
+			    "without a message", sl->t.nrcpt, p->txn_max_rcpt);
+			return;
+		}
+		s->nslots++;
+		s->r->txns_started++;
+		smtp_multi_start_txn(s, sl);
+	}
+	/* Nothing more to send but the last bodies are out: QUIT goes in
+	 * the same write (RFC 2920 3.1), one round trip less per
+	 * connection. */
+	if (s->source_done && s->multi_pipelined && !s->quit_queued &&
+	    s->nslots > 0 && !s->finished && s->st == ST_MULTI &&
+	    !s->slot[0].blocking && !s->slot[1].blocking) {
+		s->quit_queued = 1;
+		s->r->quit_sent = 1;
+		session_phase_begin(&s->timing, SMTP_PHASE_QUIT);
+		smtp_batch_text(s, "QUIT\r\n", 6);
+		smtp_multi_note(s, "QUIT");
+		smtp_mq_push(s, MQ_QUIT, NULL);
+	}
+	smtp_batch_flush(s);
+	if (s->finished || s->st != ST_MULTI)
+		return;
+	if (s->source_done && s->nslots == 0 && s->mq_len == 0) {
+		smtp_quit(s);
+		return;
+	}
+	if (!s->in_read)
+		smtp_multi_arm(s);
+}
+
+/* Lock-step: the next command of the head transaction. */
+static void
+smtp_multi_step(struct smtp_client *s, struct smtp_slot *sl, uint64_t now)
+{
+	if (sl->rcpt_sent < sl->t.nrcpt) {
+		smtp_multi_rcpt(s, sl);
+		return;
+	}
+	if (sl->r.rcpt_accepted == 0) {
+		smtp_multi_rset(s);
+		smtp_txn_complete(s, sl, now);
+		return;
+	}
+	smtp_multi_data(s, sl);
+}
+
+/* The final reply (or one of LMTP's) to the message; 1 when more of
+ * LMTP's are due. */
+static int
+smtp_multi_final(struct smtp_client *s, struct smtp_slot *sl,
+    const struct smtp_reply *rep, int bdat, uint64_t now)
+{
+	int ok = rep->code >= 200 && rep->code < 300;
+
+	if (sl->eod_left == 0)
+		sl->eod_left = s->p->lmtp && sl->r.rcpt_accepted > 0 &&
+		    !sl->empty ? sl->r.rcpt_accepted : 1;
+	smtp_txn_phase(sl, SMTP_PHASE_EOD, now);
+	if (!ok)
+		smtp_txn_refuse_reply(sl, SMTP_PHASE_EOD, rep);
+	else if (!sl->empty && sl->r.rcpt_accepted > 0 && sl->mail_ok)
+		sl->r.deliveries += s->p->lmtp ? 1 : sl->r.rcpt_accepted;
+	if (--sl->eod_left > 0)
+		return 1;
+	/* A refused BDAT leaves the server's transaction in doubt
+	 * (RFC 3030 2): start the next one clean. */
+	if (bdat && sl->refused && sl->mail_ok)
+		smtp_multi_rset(s);
+	smtp_txn_complete(s, sl, now);
+	return 0;
+}
+
+static void
+smtp_multi_reply(struct smtp_client *s, const struct smtp_reply *rep)
+{
+	struct smtp_slot *sl;
+	struct smtp_mq e;
+	char sum[SMTP_TXN_TEXT_MAX + 16];
+	uint64_t now;
+	int ok = rep->code >= 200 && rep->code < 300;
+
+	if (s->mq_len == 0) {
+		/* An idle session told that the server is going away. */
+		if (rep->code == 421)
+			goto closing;
+		smtp_fail(s, SMTP_PHASE_MAIL, MV_ERR_PROTOCOL, "the server "
+		    "sent a reply nobody asked for: %d", rep->code);
+		return;
+	}
+	e = s->mq[s->mq_head];
+	s->mq_head = (s->mq_head + 1) % s->mq_cap;
+	s->mq_len--;
+	if (e.cmd == MQ_QUIT) {
+		s->r->quit_ok = rep->code == 221;
+		session_phase_end(&s->timing, SMTP_PHASE_QUIT);
+		s->st = ST_QUIT;
+		smtp_finish(s);
+		return;
+	}
+	if (e.cmd == MQ_RSET) {
+		if (rep->code == 421)
+			goto closing;
+		smtp_multi_pump(s);
+		return;
+	}
+	sl = &s->slot[e.slot];
+	if (sl != smtp_slot_head(s) || s->nslots == 0) {
+		smtp_fail(s, SMTP_PHASE_MAIL, MV_ERR_INTERNAL, "reply matched "
+		    "to a transaction out of order");
+		return;
+	}
+	sl->r.replies[rep->code / 100]++;
+	now = clock_now_us();
+	switch (e.cmd) {
+	case MQ_MAIL:
+		smtp_txn_phase(sl, SMTP_PHASE_MAIL, now);
+		sl->mail_ok = ok;
+		if (!ok)
+			smtp_txn_refuse_reply(sl, SMTP_PHASE_MAIL, rep);
+		if (rep->code == 421)
+			break;
+		if (!s->multi_pipelined) {
+			if (!ok)
+				smtp_txn_complete(s, sl, now);
+			else
+				smtp_multi_step(s, sl, now);
+		}
+		break;
+	case MQ_RCPT:
+		smtp_txn_phase(sl, SMTP_PHASE_RCPT, now);
+		sl->rcpt_seen++;
+		if (!sl->mail_ok) {
+			/* Pipelined behind a refused MAIL: the reply (503,
+			 * usually) says nothing about the recipient; the
+			 * transaction is counted as refused at MAIL, as
+			 * in lock-step, which never sends the RCPT. */
+		} else if (ok) {
+			sl->r.rcpt_accepted++;
+		} else {
+			sl->r.rcpt_rejected++;
+			/* Remembered, in case every recipient is refused. */
+			if (sl->r.code == 0 && !sl->refused) {
+				sl->r.code = rep->code;
+				snprintf(sl->r.enh, sizeof(sl->r.enh), "%s",
+				    rep->enh);
+				reply_first_line(rep, sl->r.text,
+				    sizeof(sl->r.text));
+			}
+		}
+		if (sl->rcpt_seen == sl->t.nrcpt &&
+		    sl->r.rcpt_accepted == 0 && !sl->refused) {
+			/* Every recipient refused: the first refusal,
+			 * kept above, is the transaction's. */
+			sl->refused = 1;
+			sl->r.failed_phase = SMTP_PHASE_RCPT;
+		}
+		if (rep->code == 421)
+			break;
+		if (!s->multi_pipelined && sl->mail_ok)
+			smtp_multi_step(s, sl, now);
+		break;
+	case MQ_DATA:
+		smtp_txn_phase(sl, SMTP_PHASE_DATA, now);
+		sl->blocking = 0;
+		if (rep->code == 354) {
+			s->batch_sync = 1;
+			if (!sl->mail_ok || sl->r.rcpt_accepted == 0) {
+				/* Pipelined DATA accepted with nobody to
+				 * deliver to: end the empty message at once
+				 * (RFC 2920 3.1). */
+				sl->empty = 1;
+				smtp_batch_text(s, ".\r\n", 3);
+				sl->eod_left = 1;
+			} else {
+				smtp_multi_message(s, sl, sl->t.data,
+				    sl->t.data_len);
+			}
+			smtp_mq_push(s, MQ_EOD, sl);
+			sl->t_mark = now;
+			break;
+		}
+		smtp_txn_refuse_reply(sl, SMTP_PHASE_DATA, rep);
+		if (rep->code == 421)
+			break;
+		if (sl->mail_ok)
+			smtp_multi_rset(s);
+		smtp_txn_complete(s, sl, now);
+		break;
+	case MQ_BDAT:
+	case MQ_EOD:
+		if (rep->code == 421) {
+			smtp_txn_refuse_reply(sl, SMTP_PHASE_EOD, rep);
+			break;
+		}
+		if (smtp_multi_final(s, sl, rep, e.cmd == MQ_BDAT, now)) {
+			/* LMTP: the entry stays for the next recipient. */
+			s->mq_head = (s->mq_head + s->mq_cap - 1) % s->mq_cap;
+			s->mq_len++;
+		}
+		break;
+	}
+	if (rep->code != 421) {
+		smtp_multi_pump(s);
+		return;
+	}
+closing:
+	/* 421: the server is closing the session (RFC 5321 3.8).  The
+	 * transaction it answered is refused; the others are aborted
+	 * when the connection goes. */
+	if (s->nslots > 0 && smtp_slot_head(s)->refused &&
+	    smtp_slot_head(s)->r.code == 421)
+		smtp_txn_complete(s, smtp_slot_head(s), clock_now_us());
+	snprintf(sum, sizeof(sum), "%d %s", rep->code, rep->nlines ?
+	    rep->lines[0] : "");
+	smtp_batch_flush(s);
+	s->source_done = 1;
+	smtp_fail(s, SMTP_PHASE_MAIL, MV_ERR_REJECTED, "the server closes "
+	    "the session: %s", sum);
+}
+
+static void
+smtp_multi_begin(struct smtp_client *s)
+{
+	const struct smtp_caps *caps = &s->r->caps;
+
+	s->st = ST_MULTI;
+	s->multi_pipelined = s->p->pipelining &&
+	    (caps->caps & SMTP_CAP_PIPELINING) != 0;
+	s->multi_chunking = s->p->chunking &&
+	    (caps->caps & SMTP_CAP_CHUNKING) != 0;
+	s->r->pipelined = s->multi_pipelined;
+	s->r->chunking = s->multi_chunking;
+	smtp_multi_pump(s);
+}
+
+void
+smtp_client_resume(struct smtp_client *s)
+{
+	if (s == NULL || !s->waiting)
+		return;
+	s->waiting = 0;
+	if (s->st == ST_MULTI && !s->finished)
+		smtp_multi_pump(s);
+}
+
+void
+smtp_client_abort(struct smtp_client *s)
+{
+	if (s == NULL || s->finished)
+		return;
+	if (s->r->err.cat == MV_ERR_NONE) {
+		mv_error_set(&s->r->err, MV_ERR_CLOSED, "stopped before the "
+		    "session ended");
+		s->r->failed_phase = smtp_current_phase(s);
+	}
+	s->source_done = 1;
+	s->waiting = 0;
+	smtp_finish(s);
+}
+
+void
+smtp_client_drain(struct smtp_client *s)
+{
+	if (s == NULL || s->finished)
+		return;
+	s->source_done = 1;
+	s->waiting = 0;
+	if (s->st == ST_MULTI && s->nslots == 0 && s->mq_len == 0) {
+		smtp_batch_flush(s);
+		smtp_quit(s);
+	}
+}
+
 /* --- AUTH --------------------------------------------------------- */
 
 static void
 smtp_begin_mail_or_quit(struct smtp_client *s)
 {
+	if (s->bench) {
+		smtp_multi_begin(s);
+		return;
+	}
 	if (s->p->quit_after <= SMTP_PHASE_AUTH)
 		smtp_quit(s);
 	else
@@ -736,12 +1500,12 @@ smtp_on_auth_reply(struct smtp_client *s, const struct smtp_reply *rep)
 		buf_free(&resp);
 		return;
 	}
-	reply_copy(&r->auth, rep);
+	smtp_copy(s, &r->auth, rep);
 	session_phase_end(&s->timing, SMTP_PHASE_AUTH);
 	if (rep->code != 235) {
 		smtp_fail(s, SMTP_PHASE_AUTH, MV_ERR_REJECTED, "authentication "
 		    "as %s with %s failed: %s%s", s->p->auth_user, r->auth_mech,
-		    reply_summary(&r->auth, sum, sizeof(sum)),
+		    smtp_summary(s, &r->auth, sum, sizeof(sum)),
 		    rep->code == 535 ? " (the server rejects these "
 		    "credentials: check the user name, its domain part and "
 		    "the password)" : rep->code == 534 ? " (the server wants "
@@ -822,7 +1586,7 @@ smtp_on_ehlo_reply(struct smtp_client *s, const struct smtp_reply *rep)
 	struct smtp_client_result *r = s->r;
 	char sum[600];
 
-	reply_copy(&r->ehlo, rep);
+	smtp_copy(s, &r->ehlo, rep);
 	if (s->st == ST_EHLO)
 		session_phase_end(&s->timing, SMTP_PHASE_EHLO);
 	else if (s->st == ST_EHLO_TLS)
@@ -856,7 +1620,7 @@ smtp_on_ehlo_reply(struct smtp_client *s, const struct smtp_reply *rep)
 	}
 	smtp_fail(s, smtp_current_phase(s), MV_ERR_REJECTED, "%s was refused: %s",
 	    s->st == ST_HELO ? "HELO" : s->p->lmtp ? "LHLO" : "EHLO",
-	    reply_summary(&r->ehlo, sum, sizeof(sum)));
+	    smtp_summary(s, &r->ehlo, sum, sizeof(sum)));
 }
 
 static void
@@ -866,7 +1630,7 @@ smtp_on_starttls_reply(struct smtp_client *s, const struct smtp_reply *rep,
 	struct smtp_client_result *r = s->r;
 	char sum[600];
 
-	reply_copy(&r->starttls, rep);
+	smtp_copy(s, &r->starttls, rep);
 	session_phase_end(&s->timing, SMTP_PHASE_STARTTLS);
 	if (rep->code == 220) {
 		if (trailing || smtp_reply_parser_pending(&s->parser)) {
@@ -887,7 +1651,7 @@ smtp_on_starttls_reply(struct smtp_client *s, const struct smtp_reply *rep,
 	if (s->p->tls == TLS_POLICY_REQUIRED) {
 		smtp_fail(s, SMTP_PHASE_STARTTLS, MV_ERR_REJECTED, "STARTTLS "
 		    "was refused and TLS is required: %s",
-		    reply_summary(&r->starttls, sum, sizeof(sum)));
+		    smtp_summary(s, &r->starttls, sum, sizeof(sum)));
 		return;
 	}
 	if (s->tr)
@@ -903,14 +1667,14 @@ smtp_on_banner(struct smtp_client *s, const struct smtp_reply *rep)
 	struct smtp_client_result *r = s->r;
 	char sum[600];
 
-	reply_copy(&r->banner, rep);
+	smtp_copy(s, &r->banner, rep);
 	session_phase_end(&s->timing, SMTP_PHASE_BANNER);
 	if (rep->code != 220) {
 		smtp_fail(s, SMTP_PHASE_BANNER, rep->code >= 400 ?
 		    MV_ERR_REJECTED : MV_ERR_PROTOCOL, "the server %s: %s",
 		    rep->code >= 400 ? "refuses service" :
 		    "greeted with an unexpected code",
-		    reply_summary(&r->banner, sum, sizeof(sum)));
+		    smtp_summary(s, &r->banner, sum, sizeof(sum)));
 		return;
 	}
 	if (s->p->quit_after <= SMTP_PHASE_BANNER) {
@@ -945,6 +1709,9 @@ smtp_on_reply(struct smtp_client *s, const struct smtp_reply *rep,
 	case ST_EOD:
 		smtp_on_eod_reply(s, rep);
 		break;
+	case ST_MULTI:
+		smtp_multi_reply(s, rep);
+		break;
 	case ST_QUIT:
 		s->r->quit_ok = rep->code == 221;
 		session_phase_end(&s->timing, SMTP_PHASE_QUIT);
@@ -971,6 +1738,7 @@ smtp_conn_read(struct conn *c, const char *data, size_t len, void *arg)
 	size_t used, i;
 
 	(void)c;
+	s->in_read = 1;
 	while (len > 0 && !s->finished) {
 		/* Bytes of this read that follow a reply we have already
 		 * answered with a new command were sent before the server
@@ -980,7 +1748,7 @@ smtp_conn_read(struct conn *c, const char *data, size_t len, void *arg)
 			    "the server sent %zu bytes before it could have "
 			    "read our last command: its replies are out of "
 			    "step with the commands", len);
-			return;
+			break;
 		}
 		enum smtp_reply_status st;
 
@@ -988,21 +1756,26 @@ smtp_conn_read(struct conn *c, const char *data, size_t len, void *arg)
 		    &s->reply, &err);
 		if (st == SMTP_REPLY_ERROR) {
 			smtp_fail_err(s, smtp_current_phase(s), &err);
-			return;
+			break;
 		}
 		if (st == SMTP_REPLY_MORE)
-			return;
+			break;
 		data += used;
 		len -= used;
 		s->r->bare_lf_lines += s->reply.bare_lf;
+		s->r->replies[s->reply.code / 100]++;
 		for (i = 0; s->tr && i < s->reply.nlines; i++)
 			transcript_add(s->tr, TR_SERVER, s->reply.raw[i],
 			    strlen(s->reply.raw[i]));
 		smtp_on_reply(s, &s->reply, len);
 		/* After STARTTLS the rest, if any, was refused above. */
 		if (s->st == ST_TLS)
-			return;
+			break;
 	}
+	s->in_read = 0;
+	/* Bench mode arms the deadline once per read, not per reply. */
+	if (s->st == ST_MULTI)
+		smtp_multi_arm(s);
 }
 
 static void
@@ -1076,6 +1849,12 @@ smtp_client_start(uv_loop_t *loop, const struct conn_params *cp,
 	size_t i;
 
 	memset(res, 0, sizeof(*res));
+	if (p->next_txn && (p->txn_done == NULL || p->txn_max_rcpt == 0 ||
+	    p->txn_max_rcpt > 100000)) {
+		mv_error_set(err, MV_ERR_INTERNAL, "bench mode needs txn_done "
+		    "and 1 to 100000 recipients per transaction");
+		return NULL;
+	}
 	if ((s = calloc(1, sizeof(*s))) == NULL ||
 	    (s->q = calloc(p->nrcpt + 2, sizeof(*s->q))) == NULL ||
 	    (res->rcpt = calloc(p->nrcpt ? p->nrcpt : 1,
@@ -1085,6 +1864,18 @@ smtp_client_start(uv_loop_t *loop, const struct conn_params *cp,
 		free(s);
 		mv_error_set(err, MV_ERR_INTERNAL, "out of memory");
 		return NULL;
+	}
+	if (p->next_txn) {
+		s->bench = 1;
+		s->mq_cap = 2 * (p->txn_max_rcpt + 4) + 4;
+		if ((s->mq = calloc(s->mq_cap, sizeof(*s->mq))) == NULL) {
+			free(s->q);
+			free(s);
+			free(res->rcpt);
+			res->rcpt = NULL;
+			mv_error_set(err, MV_ERR_INTERNAL, "out of memory");
+			return NULL;
+		}
 	}
 	res->nrcpt = p->nrcpt;
 	for (i = 0; i < p->nrcpt; i++)
@@ -1120,5 +1911,6 @@ smtp_client_free(struct smtp_client *s)
 	smtp_reply_parser_free(&s->parser);
 	buf_free(&s->out);
 	free(s->q);
+	free(s->mq);
 	free(s);
 }
