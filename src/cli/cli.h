@@ -99,19 +99,13 @@ int cmd_smtp(int argc, char **argv);
 int cmd_pop3(int argc, char **argv);
 int cmd_imap(int argc, char **argv);
 int cmd_deliver(int argc, char **argv);
-/* anchor: tls, connect */
 int cmd_tls(int argc, char **argv);
 int cmd_connect(int argc, char **argv);
-/* anchor: relay */
 int cmd_relay(int argc, char **argv);
-/* anchor: ports */
 int cmd_ports(int argc, char **argv);
-/* anchor: log */
 int cmd_log(int argc, char **argv);
-/* anchor: bench */
 int cmd_bench(int argc, char **argv);
 int cmd_smtpsend(int argc, char **argv);
-/* anchor: sink */
 int cmd_sink(int argc, char **argv);
 int cmd_smtpsink(int argc, char **argv);
 
