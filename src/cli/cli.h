@@ -31,6 +31,15 @@ int cli_read_password(const char *file, const char *user, struct buf *out,
 /* Render the report (text or JSON) on stdout and return its exit code. */
 int cli_output(const struct report *rep, int json, int transcript,
     int verbose, const char *color);
+/*
+ * Run a probe that fills a report, print the report and return its exit
+ * code.  run() gets params (borrowed) and the report; a usage error it
+ * returns (one only the target could reveal) is printed as such, any
+ * other error goes into the report.  Shared by every checking command.
+ */
+int cli_run_report(const char *cmd, int json, int transcript, int verbose,
+    const char *color, int (*run)(const void *params, struct report *rep,
+    struct mv_error *err), const void *params);
 /* Our host name for EHLO and default addresses. */
 void cli_hostname(char *out, size_t outsz);
 

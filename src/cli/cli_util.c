@@ -145,3 +145,26 @@ cli_hostname(char *out, size_t outsz)
 		snprintf(out, outsz, "localhost");
 	out[outsz - 1] = '\0';
 }
+
+int
+cli_run_report(const char *cmd, int json, int transcript, int verbose,
+    const char *color, int (*run)(const void *params, struct report *rep,
+    struct mv_error *err), const void *params)
+{
+	struct report rep;
+	struct mv_error err;
+	int rc;
+
+	report_init(&rep, cmd);
+	memset(&err, 0, sizeof(err));
+	if (run(params, &rep, &err) == -1) {
+		if (err.cat == MV_ERR_USAGE) {
+			report_free(&rep);
+			return cli_usage_error(cmd, "%s", err.msg);
+		}
+		rep.err = err;
+	}
+	rc = cli_output(&rep, json, transcript, verbose, color);
+	report_free(&rep);
+	return rc;
+}

@@ -192,13 +192,18 @@ deliver_finish(struct deliver_cli *c)
 	return 0;
 }
 
+/* cli_run_report()'s view of the probe. */
+static int
+run_deliver(const void *params, struct report *rep, struct mv_error *err)
+{
+	return deliver_run(params, rep, err);
+}
+
 int
 cmd_deliver(int argc, char **argv)
 {
 	struct deliver_cli *c;
 	struct cli_common *cm;
-	struct report rep;
-	struct mv_error err;
 	int rc;
 
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
@@ -222,18 +227,8 @@ cmd_deliver(int argc, char **argv)
 	/* --timeout 30s reads as "wait up to 30 s" here, as users expect. */
 	if (!c->wait_given)
 		c->dp.wait_ms = cm->timeout_given ? cm->timeout_ms : 60000;
-	report_init(&rep, "deliver");
-	if (deliver_run(&c->dp, &rep, &err) == -1) {
-		if (err.cat == MV_ERR_USAGE) {
-			rc = cli_usage_error("deliver", "%s", err.msg);
-			report_free(&rep);
-			goto out;
-		}
-		rep.err = err;
-	}
-	rc = cli_output(&rep, cm->json, cm->transcript, cm->verbose,
-	    cm->color);
-	report_free(&rep);
+	rc = cli_run_report("deliver", cm->json, cm->transcript, cm->verbose,
+	    cm->color, run_deliver, &c->dp);
 out:
 	cli_common_free(cm);
 	free(c);

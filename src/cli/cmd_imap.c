@@ -114,13 +114,18 @@ imap_option(void *ctx, int ch, const char *v)
 	return cli_usage_error("imap", "unknown option");
 }
 
+/* cli_run_report()'s view of the probe. */
+static int
+run_imap(const void *params, struct report *rep, struct mv_error *err)
+{
+	return imap_probe_run(params, rep, err);
+}
+
 int
 cmd_imap(int argc, char **argv)
 {
 	struct imap_cli *c;
 	struct cli_common *cm;
-	struct report rep;
-	struct mv_error err;
 	int rc;
 
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
@@ -155,18 +160,8 @@ cmd_imap(int argc, char **argv)
 	    NULL;
 	c->pp.imap.greeting_timeout_ms = cm->greeting_timeout_ms;
 	c->pp.imap.command_timeout_ms = cm->command_timeout_ms;
-	report_init(&rep, "imap");
-	if (imap_probe_run(&c->pp, &rep, &err) == -1) {
-		if (err.cat == MV_ERR_USAGE) {
-			rc = cli_usage_error("imap", "%s", err.msg);
-			report_free(&rep);
-			goto out;
-		}
-		rep.err = err;
-	}
-	rc = cli_output(&rep, cm->json, cm->transcript, cm->verbose,
-	    cm->color);
-	report_free(&rep);
+	rc = cli_run_report("imap", cm->json, cm->transcript, cm->verbose,
+	    cm->color, run_imap, &c->pp);
 out:
 	cli_common_free(cm);
 	free(c);

@@ -108,13 +108,18 @@ pop3_option(void *ctx, int ch, const char *v)
 	return cli_usage_error("pop3", "unknown option");
 }
 
+/* cli_run_report()'s view of the probe. */
+static int
+run_pop3(const void *params, struct report *rep, struct mv_error *err)
+{
+	return pop3_probe_run(params, rep, err);
+}
+
 int
 cmd_pop3(int argc, char **argv)
 {
 	struct pop3_cli *c;
 	struct cli_common *cm;
-	struct report rep;
-	struct mv_error err;
 	int rc;
 
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
@@ -146,18 +151,8 @@ cmd_pop3(int argc, char **argv)
 	c->pp.pop3.stat = cm->user != NULL;
 	c->pp.pop3.greeting_timeout_ms = cm->greeting_timeout_ms;
 	c->pp.pop3.command_timeout_ms = cm->command_timeout_ms;
-	report_init(&rep, "pop3");
-	if (pop3_probe_run(&c->pp, &rep, &err) == -1) {
-		if (err.cat == MV_ERR_USAGE) {
-			rc = cli_usage_error("pop3", "%s", err.msg);
-			report_free(&rep);
-			goto out;
-		}
-		rep.err = err;
-	}
-	rc = cli_output(&rep, cm->json, cm->transcript, cm->verbose,
-	    cm->color);
-	report_free(&rep);
+	rc = cli_run_report("pop3", cm->json, cm->transcript, cm->verbose,
+	    cm->color, run_pop3, &c->pp);
 out:
 	cli_common_free(cm);
 	free(c);

@@ -334,12 +334,17 @@ relay_finish_options(struct relay_cli *c)
 	return 0;
 }
 
+/* cli_run_report()'s view of the probe. */
+static int
+run_relay(const void *params, struct report *rep, struct mv_error *err)
+{
+	return relay_probe_run(params, rep, err);
+}
+
 int
 cmd_relay(int argc, char **argv)
 {
 	struct relay_cli *c;
-	struct report rep;
-	struct mv_error err;
 	int rc;
 
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
@@ -380,18 +385,8 @@ cmd_relay(int argc, char **argv)
 		rc = rc == -1 ? EXIT_PASS : rc;
 		goto out;
 	}
-	report_init(&rep, "relay");
-	if (relay_probe_run(&c->pp, &rep, &err) == -1) {
-		rep.err = err;
-		if (err.cat == MV_ERR_USAGE) {
-			rc = cli_usage_error("relay", "%s", err.msg);
-			report_free(&rep);
-			goto out;
-		}
-	}
-	rc = cli_output(&rep, c->common.json, c->common.transcript,
-	    c->common.verbose, c->common.color);
-	report_free(&rep);
+	rc = cli_run_report("relay", c->common.json, c->common.transcript,
+	    c->common.verbose, c->common.color, run_relay, &c->pp);
 out:
 	cli_common_free(&c->common);
 	free(c);

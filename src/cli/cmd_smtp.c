@@ -216,12 +216,17 @@ smtp_finish_options(struct smtp_cli *c)
 	return 0;
 }
 
+/* cli_run_report()'s view of the probe. */
+static int
+run_smtp(const void *params, struct report *rep, struct mv_error *err)
+{
+	return smtp_probe_run(params, rep, err);
+}
+
 int
 cmd_smtp(int argc, char **argv)
 {
 	struct smtp_cli *c;
-	struct report rep;
-	struct mv_error err;
 	int rc;
 
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
@@ -242,18 +247,8 @@ cmd_smtp(int argc, char **argv)
 		rc = rc == -1 ? EXIT_PASS : rc;
 		goto out;
 	}
-	report_init(&rep, "smtp");
-	if (smtp_probe_run(&c->pp, &rep, &err) == -1) {
-		rep.err = err;
-		if (err.cat == MV_ERR_USAGE) {
-			rc = cli_usage_error("smtp", "%s", err.msg);
-			report_free(&rep);
-			goto out;
-		}
-	}
-	rc = cli_output(&rep, c->common.json, c->common.transcript,
-	    c->common.verbose, c->common.color);
-	report_free(&rep);
+	rc = cli_run_report("smtp", c->common.json, c->common.transcript,
+	    c->common.verbose, c->common.color, run_smtp, &c->pp);
 out:
 	cli_common_free(&c->common);
 	buf_free(&c->body);

@@ -186,13 +186,18 @@ tls_single_setup(struct tls_cli *c)
 	return 0;
 }
 
+/* cli_run_report()'s view of the probe. */
+static int
+run_tls(const void *params, struct report *rep, struct mv_error *err)
+{
+	return tls_probe_run(params, rep, err);
+}
+
 int
 cmd_tls(int argc, char **argv)
 {
 	struct tls_cli *c;
 	struct cli_common *cm;
-	struct report rep;
-	struct mv_error err;
 	int rc;
 
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
@@ -243,18 +248,8 @@ cmd_tls(int argc, char **argv)
 	c->pp.tls_policy = cm->net.tls_policy;
 	c->pp.greeting_timeout_ms = cm->greeting_timeout_ms;
 	c->pp.command_timeout_ms = cm->command_timeout_ms;
-	report_init(&rep, "tls");
-	if (tls_probe_run(&c->pp, &rep, &err) == -1) {
-		if (err.cat == MV_ERR_USAGE) {
-			rc = cli_usage_error("tls", "%s", err.msg);
-			report_free(&rep);
-			goto out;
-		}
-		rep.err = err;
-	}
-	rc = cli_output(&rep, cm->json, cm->transcript, cm->verbose,
-	    cm->color);
-	report_free(&rep);
+	rc = cli_run_report("tls", cm->json, cm->transcript, cm->verbose,
+	    cm->color, run_tls, &c->pp);
 out:
 	cli_common_free(cm);
 	free(c);

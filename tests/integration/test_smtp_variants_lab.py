@@ -17,11 +17,14 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 LAB_SH = os.environ.get("MAILVET_LAB_SH",
                         os.path.join(HERE, "..", "lab", "lab.sh"))
 # Ports of the variant labs: the default lab's plus 1000.
-PORTS = {"LAB_SMTP_PORT": 3525, "LAB_SUBMISSION_PORT": 3587,
-         "LAB_SMTPS_PORT": 3465, "LAB_LMTP_PORT": 3424,
-         "LAB_IMAP_PORT": 3143, "LAB_IMAPS_PORT": 3993,
-         "LAB_POP3_PORT": 3110, "LAB_POP3S_PORT": 3995,
-         "LAB_RELAY_PORT": 3599}
+# The default lab's ports + 1000, shifted by LAB_PORT_OFFSET like the
+# default lab itself, so that labs of parallel builds do not collide.
+_OFFSET = 1000 + int(os.environ.get("LAB_PORT_OFFSET", "0"))
+PORTS = {"LAB_SMTP_PORT": 2525 + _OFFSET, "LAB_SUBMISSION_PORT": 2587 + _OFFSET,
+         "LAB_SMTPS_PORT": 2465 + _OFFSET, "LAB_LMTP_PORT": 2424 + _OFFSET,
+         "LAB_IMAP_PORT": 2143 + _OFFSET, "LAB_IMAPS_PORT": 2993 + _OFFSET,
+         "LAB_POP3_PORT": 2110 + _OFFSET, "LAB_POP3S_PORT": 2995 + _OFFSET,
+         "LAB_RELAY_PORT": 2599 + _OFFSET}
 
 
 class VariantLab:
