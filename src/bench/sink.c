@@ -54,7 +54,9 @@ parse_addr(const char *a, struct sockaddr_storage *ss, struct mv_error *err)
 	} else {
 		colon = strrchr(a, ':');
 		if (colon == NULL)
-			goto bad;
+			return mv_error_set(err, MV_ERR_USAGE, "'%s': the port "
+			    "is missing (IP:PORT, e.g. 127.0.0.1:2526; port 0 "
+			    "lets the system choose)", a);
 		h = a;
 		hl = (size_t)(colon - a);
 		port = colon + 1;

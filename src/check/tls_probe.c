@@ -440,9 +440,10 @@ runner_deadline(uv_timer_t *h)
 	size_t i;
 
 	r->expired = 1;
+	/* In seconds with a decimal: "0 s" would read as "no limit". */
 	mv_error_set(&err, MV_ERR_TIMEOUT, "the overall time limit "
-	    "(--max-time, %llu s) ran out first",
-	    (unsigned long long)(r->p->max_time_ms / 1000));
+	    "(--max-time, %.1f s) ran out first",
+	    (double)r->p->max_time_ms / 1000.0);
 	for (i = 0; i < r->njobs; i++)
 		if (r->jobs[i].started && !r->jobs[i].finished)
 			tls_dialog_abort(r->jobs[i].d, &err);

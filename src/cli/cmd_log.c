@@ -128,6 +128,12 @@ log_parse(struct log_cli *c, int argc, char **argv)
 			if (strlen(optarg) == 0 || strlen(optarg) > 32)
 				return cli_usage_error("log", "--queue-id: "
 				    "'%s' is not a Postfix queue id", optarg);
+			/* One question per run: with two, the exit status
+			 * could only answer one of them. */
+			if (c->qid != NULL || c->msgid != NULL)
+				return cli_usage_error("log", "ask for one "
+				    "message per run: one --queue-id or one "
+				    "--message-id");
 			c->qid = optarg;
 			break;
 		case O_MSGID:
@@ -135,6 +141,10 @@ log_parse(struct log_cli *c, int argc, char **argv)
 				return cli_usage_error("log", "--message-id: "
 				    "give the Message-ID, e.g. "
 				    "'<1234@host>'");
+			if (c->qid != NULL || c->msgid != NULL)
+				return cli_usage_error("log", "ask for one "
+				    "message per run: one --queue-id or one "
+				    "--message-id");
 			c->msgid = optarg;
 			break;
 		case O_FOLLOW:

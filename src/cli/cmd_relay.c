@@ -370,8 +370,13 @@ cmd_relay(int argc, char **argv)
 	for (rc = 1; rc < argc; rc++)
 		if (strcmp(argv[rc], "--list") == 0)
 			c->common.no_url = 1;
+	c->common.example = "a URL such as smtp://mail.example.org";
 	rc = cli_common_parse(&c->common, argc, argv, relay_options,
 	    relay_usage, relay_option, c);
+	if (rc == 0 && c->list && c->common.json)
+		rc = cli_usage_error("relay", "--list prints the battery as a "
+		    "table; it has no JSON form (docs/mailvet-relay.md lists "
+		    "the attempts)");
 	if (rc == 0 && c->list) {
 		rc = relay_list();
 		goto out;

@@ -158,6 +158,31 @@ bench_object(const struct bench_stats *s)
 	return o;
 }
 
+
+/* Not one connection made (exit 3) and no stopping error: the first
+ * session error is what stopped the run, so scripts reading
+ * .error.category get it, as with every other command. */
+static json_t *
+bench_untested_error(const struct bench_stats *s)
+{
+	json_t *e;
+	size_t i;
+
+	if (bench_stats_exit_code(s) != EXIT_UNTESTED)
+		return NULL;
+	for (i = 0; i < BENCH_ERR_KINDS; i++) {
+		if (s->errors[i] == 0 || s->error_sample[i][0] == '\0')
+			continue;
+		if ((e = json_object()) == NULL)
+			return NULL;
+		set(e, "category", json_string(mv_errcat_name(
+		    (enum mv_errcat)i)));
+		set(e, "message", json_text(s->error_sample[i]));
+		return e;
+	}
+	return NULL;
+}
+
 int
 bench_render_json(const struct bench_stats *s, struct buf *out)
 {
@@ -174,6 +199,8 @@ bench_render_json(const struct bench_stats *s, struct buf *out)
 		e = json_object();
 		set(e, "category", json_string(mv_errcat_name(s->err.cat)));
 		set(e, "message", json_text(s->err.msg));
+		set(root, "error", e);
+	} else if ((e = bench_untested_error(s)) != NULL) {
 		set(root, "error", e);
 	} else {
 		set(root, "error", json_null());

@@ -442,6 +442,21 @@ class BenchToMailvetSink(unittest.TestCase):
         r = mvtest.run(["bench", "pop3://127.0.0.1"])
         self.assertEqual(r.rc, 2, r)
 
+    def test_nothing_reachable_has_an_error_object(self):
+        """Exit 3 with --json names the error like every command does."""
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))        # bound, not listening: refused
+        port = s.getsockname()[1]
+        try:
+            r = mvtest.run(["bench", "smtp://127.0.0.1:%d" % port,
+                            "--messages", "5", "--json"], limit_s=60)
+        finally:
+            s.close()
+        self.assertEqual(r.rc, 3, r)
+        self.assertEqual(r.json["exit_code"], 3)
+        self.assertEqual(r.json["error"]["category"], "connect", r.out)
+        self.assertIn("refused", r.json["error"]["message"])
+
     def test_eml_dir(self):
         d = tempfile.mkdtemp(prefix="mvbencheml")
         with open(os.path.join(d, "a.eml"), "w") as f:

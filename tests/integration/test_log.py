@@ -139,6 +139,12 @@ class LogFiles(unittest.TestCase):
         self.assertEqual(mvtest.run(["log", "--top", "0", "x"]).rc, 2)
         self.assertEqual(mvtest.run(["log", "--follow"]).rc, 2)
         self.assertEqual(mvtest.run(["log", "--from-start", "x"]).rc, 2)
+        # One question per run: the exit status answers one.
+        for extra in (["--queue-id", "A", "--queue-id", "B"],
+                      ["--message-id", "<a@b>", "--queue-id", "B"]):
+            r = mvtest.run(["log", "/dev/null"] + extra)
+            self.assertEqual(r.rc, 2, r)
+            self.assertIn("one message per run", r.err)
         with tempfile.NamedTemporaryFile(suffix=".log") as f:
             # a file that cannot be opened (not merely missing: --follow
             # waits for those, like tail -F)

@@ -419,6 +419,12 @@ class RelayCommandLine(unittest.TestCase):
         self.usage("smtp://127.0.0.1:1", "--max-time", "soon")
         r = self.usage("smtp://127.0.0.1:1", "--confirm-wait", "soon")
         self.assertIn("duration", r.err)
+        # No URL: the example given is one relay accepts.
+        r = self.usage()
+        self.assertIn("smtp://", r.err)
+        self.assertNotIn("relay://", r.err)
+        r = self.usage("--list", "--json")
+        self.assertIn("no JSON form", r.err)
 
     def test_list_and_help(self):
         r = mvtest.run(["relay", "--list"], limit_s=20)

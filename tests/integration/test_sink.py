@@ -587,6 +587,9 @@ class SinkUsage(unittest.TestCase):
             r = mvtest.run(["sink"] + args, limit_s=20)
             self.assertEqual(r.rc, 2, r)
             self.assertIn("mailvet sink", r.err)
+        r = mvtest.run(["sink", "--listen", "127.0.0.1"], limit_s=20)
+        self.assertEqual(r.rc, 2, r)
+        self.assertIn("port is missing", r.err)
 
     def test_port_in_use_exit_3(self):
         s = socket.socket()
