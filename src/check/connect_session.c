@@ -8,6 +8,7 @@
 
 #include "check/ports_identify.h"
 #include "core/buf.h"
+#include "proto/session.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -342,17 +343,40 @@ cs_on_read(struct conn *c, const char *data, size_t len, void *arg)
 	cs_maybe_free(s);
 }
 
+/* The implicit-TLS port a silent plaintext greeting may really be;
+ * NULL where the protocol has none (LMTP). */
+static const char *
+cs_implicit_hint(const struct connect_session *s)
+{
+	switch (s->p.proto) {
+	case TARGET_PROTO_SMTP:
+		return "465 does, use smtps://";
+	case TARGET_PROTO_POP3:
+		return "995 does, use pop3s://";
+	case TARGET_PROTO_IMAP:
+		return "993 does, use imaps://";
+	default:
+		return NULL;
+	}
+}
+
 static void
 cs_on_error(struct conn *c, const struct mv_error *err, void *arg)
 {
 	struct connect_session *s = arg;
+	struct mv_error e = *err;
 
 	s->depth++;
+	/* Same words as the protocol clients for a silent greeting. */
+	if (s->step == CS_GREETING && err->cat == MV_ERR_TIMEOUT &&
+	    cs_implicit_hint(s) != NULL)
+		session_explain_error(err, 1, s->cp.target->implicit_tls, 0,
+		    cs_implicit_hint(s), "a reply", &e);
 	if (s->step == CS_CONNECT && conn_peer(c)[0])
 		s->cb.on_connected(conn_peer(c), conn_local(c), s->arg);
 	if (!s->closed)
 		cs_report_tls(s, s->cp.target->implicit_tls);
-	cs_end(s, err);
+	cs_end(s, &e);
 	s->depth--;
 	cs_maybe_free(s);
 }

@@ -285,7 +285,8 @@ discovery_release(void *s)
  * address.  A greeting that refuses (4xx/5xx) counts too: that vantage
  * is refused at once, and the banner still names the server.  0 with
  * found set when one worked; the last session's error is in rep->err
- * otherwise.
+ * otherwise.  A certificate that does not verify (without --insecure)
+ * ends the search at once: it is the same from every vantage.
  */
 static int
 relay_discover(const struct relay_probe_params *p, struct report *rep,
@@ -320,6 +321,16 @@ relay_discover(const struct relay_probe_params *p, struct report *rep,
 			discovery_release, &d, err) == -1) {
 			smtp_client_result_free(&res);
 			return -1;
+		}
+		if (res.err.cat == MV_ERR_TLS && res.tls_active &&
+		    !res.tls.verified && !p->net.tls.insecure) {
+			/* Every attempt would fail the same way, from
+			 * every vantage: stop before the battery. */
+			mv_error_set(&rep->err, MV_ERR_TLS, "%.400s; no "
+			    "attempt was run (--insecure tests relaying "
+			    "anyway)", res.err.msg);
+			smtp_client_result_free(&res);
+			return 0;
 		}
 		if (res.have_caps || res.banner.code >= 400) {
 			*found = 1;

@@ -12,6 +12,7 @@
 #include "check/tls_dialog.h"
 
 #include "core/clock.h"
+#include "proto/session.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -539,6 +540,23 @@ td_on_tls(struct conn *c, void *arg)
 	td_send(d, td_quit_command(d), "the answer to QUIT");
 }
 
+/* The implicit-TLS port a silent plaintext greeting may really be;
+ * NULL where the protocol has none. */
+static const char *
+td_implicit_hint(const struct tls_dialog *d)
+{
+	switch (d->p.proto) {
+	case TLS_DIALOG_SMTP:
+		return "465 does, use smtps://";
+	case TLS_DIALOG_POP3:
+		return "995 does, use pop3s://";
+	case TLS_DIALOG_IMAP:
+		return "993 does, use imaps://";
+	default:
+		return NULL;
+	}
+}
+
 static void
 td_on_error(struct conn *c, const struct mv_error *err, void *arg)
 {
@@ -557,6 +575,11 @@ td_on_error(struct conn *c, const struct mv_error *err, void *arg)
 		    conn_peer(c));
 	}
 	d->res->err = *err;
+	/* Same words as the protocol clients for a silent greeting. */
+	if (d->stage == TD_GREETING && err->cat == MV_ERR_TIMEOUT &&
+	    td_implicit_hint(d) != NULL)
+		session_explain_error(err, 1, d->p.implicit, 0,
+		    td_implicit_hint(d), "a reply", &d->res->err);
 	/* The injection test: a server that answers the pipelined command
 	 * in plaintext after its go-ahead, in a later segment, makes the
 	 * handshake fail on that text (net/tls.c quotes it). */

@@ -189,6 +189,43 @@ class ConnectFake(unittest.TestCase):
         self.assertEqual(r.rc, 3, r)
         self.assertIn("timed out", r.err)
 
+    def test_silent_port_hints_implicit_tls(self):
+        # A plain scheme on an implicit-TLS port: the server accepts and
+        # waits for a ClientHello in silence.
+        lst = socket.socket()
+        lst.bind(("127.0.0.1", 0))
+        lst.listen(4)
+        port = lst.getsockname()[1]
+        held = []
+
+        def serve():
+            try:
+                while True:
+                    conn, _ = lst.accept()
+                    held.append(conn)
+            except OSError:
+                pass
+
+        t = threading.Thread(target=serve, daemon=True)
+        t.start()
+        try:
+            for scheme, hint in (("smtp", "as 465 does, use smtps://"),
+                                 ("pop3", "as 995 does, use pop3s://")):
+                r = mvtest.run(["connect", "%s://127.0.0.1:%d" % (scheme,
+                                                                  port),
+                                "--greeting-timeout", "1s"],
+                               stdin="QUIT\n", limit_s=30)
+                self.assertEqual(r.rc, 3, r)
+                self.assertIn("while waiting for the greeting", r.err)
+                self.assertIn("(if this port speaks TLS from the first "
+                              "byte, %s)" % hint, r.err)
+        finally:
+            lst.shutdown(socket.SHUT_RDWR)  # wakes the accept()
+            lst.close()
+            t.join(5)
+            for conn in held:
+                conn.close()
+
     def test_connection_refused(self):
         # A port nobody listens on: bind, note the port, close.
         import socket

@@ -123,6 +123,24 @@ class RelayDefaultLab(unittest.TestCase):
             self.assertEqual(att["verdict"], "pass", att)
             self.assertNotIn("AUTH", " ".join(att["commands"]))
 
+    def test_submission_unverified_certificate_stops_after_discovery(self):
+        # No --cafile: the lab's certificate does not verify.  Every
+        # attempt would fail the same way: discovery ends the run.
+        r = mvtest.run(["relay", "submission://127.0.0.1:%s" %
+                        self.env["LAB_SUBMISSION_PORT"], "--json"],
+                       limit_s=90)
+        self.assertEqual(r.rc, 1, r)
+        self.assertEqual(r.json["exit_code"], 1, r)
+        err = r.json["error"]
+        self.assertIsNotNone(err, r)
+        self.assertEqual(err["category"], "tls", r)
+        self.assertTrue(err["message"].startswith(
+            "certificate verification failed: "), err)
+        self.assertTrue(err["message"].endswith(
+            "; no attempt was run (--insecure tests relaying anyway)"), err)
+        # No battery: not one attempt ran.
+        self.assertIsNone(r.json.get("relay"), r)
+
 
 class RelayVantageLab(unittest.TestCase):
     """Own labs: narrowed mynetworks, and the open-relay variant."""

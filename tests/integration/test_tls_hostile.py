@@ -712,6 +712,29 @@ class TlsListeners(unittest.TestCase):
         self.assertEqual(check(self, r.json, "certificate")["verdict"],
                          "pass")
 
+    def test_plain_scheme_on_silent_port_hints_implicit_tls(self):
+        # An implicit-TLS server waits for a ClientHello: to a plaintext
+        # client it is a silent port.  The greeting timeout says which
+        # scheme to try, per protocol.
+        def handler(conn):
+            while conn.recv(4096):
+                pass
+
+        with Listener(handler) as srv:
+            for scheme, hint in (("smtp", "as 465 does, use smtps://"),
+                                 ("imap", "as 993 does, use imaps://")):
+                r = mvtest.run(["tls", "%s://127.0.0.1:%d" % (scheme,
+                                                              srv.port),
+                                "--greeting-timeout", "1s", "--json"],
+                               limit_s=LIMIT_S)
+                self.assertEqual(r.rc, 3, r)
+                self.assertEqual(r.json["error"]["category"], "timeout", r)
+                self.assertIn("while waiting for the greeting",
+                              r.json["error"]["message"])
+                self.assertIn("(if this port speaks TLS from the first "
+                              "byte, %s)" % hint,
+                              r.json["error"]["message"])
+
 
 if __name__ == "__main__":
     unittest.main()
