@@ -72,9 +72,13 @@ struct cli_common {
 	const char *example;          /* "which server?" hint, e.g. "a URL
 				       * such as smtp://mail.example.org";
 				       * NULL: "a URL such as CMD://..." */
+	unsigned help_omit;           /* CLI_HELP_* sections left out */
 };
 
-extern const char cli_common_help[];
+/* Sections of the shared --help a command leaves out (help_omit). */
+#define CLI_HELP_AUTH          0x1  /* the command does not log in */
+#define CLI_HELP_TIME_DEFAULTS 0x2  /* its timeout defaults are its own */
+#define CLI_HELP_OUTPUT        0x4  /* it has no report to shape */
 
 void cli_common_init(struct cli_common *c, const char *cmd);
 void cli_common_free(struct cli_common *c);

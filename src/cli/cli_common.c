@@ -49,7 +49,9 @@ static const struct option cli_common_options[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-const char cli_common_help[] =
+/* The shared help, by section, so that a command can leave out what
+ * does not apply to it (struct cli_common.help_omit). */
+static const char help_connection[] =
 "Connection and TLS:\n"
 "  -4, -6                 IPv4 or IPv6 only\n"
 "  --source ADDR          connect from this local address\n"
@@ -60,7 +62,8 @@ const char cli_common_help[] =
 "  --servername NAME      name to send (SNI) and verify (default: URL host)\n"
 "  --insecure             report a certificate that fails verification but\n"
 "                         carry on\n"
-"\n"
+"\n";
+static const char help_auth[] =
 "Authentication:\n"
 "  --user USER            log in as USER (--auth-user is the same)\n"
 "  --password-file FILE   password from FILE (else $MAILVET_PASSWORD, else\n"
@@ -69,21 +72,46 @@ const char cli_common_help[] =
 "                         SCRAM-SHA-256, or auto (the strongest offered)\n"
 "  --authzid ID           authorisation identity\n"
 "  --show-secrets         show credentials in the transcript\n"
-"\n"
+"\n";
+static const char help_time[] =
 "Time:\n"
 "  --timeout DUR          every timeout at once (e.g. 10s, 500ms, 2m)\n"
 "  --connect-timeout DUR  per address tried (default 15s)\n"
 "  --tls-timeout DUR      TLS handshake (default 30s)\n"
 "  --greeting-timeout DUR the server's greeting (default 60s)\n"
 "  --command-timeout DUR  each reply (default 60s)\n"
-"\n"
+"\n";
+/* For commands with defaults of their own, stated in their own text. */
+static const char help_time_own[] =
+"Time (this command's defaults are given above):\n"
+"  --timeout DUR          every timeout at once (e.g. 10s, 500ms, 2m)\n"
+"  --connect-timeout DUR  per address tried\n"
+"  --tls-timeout DUR      TLS handshake\n"
+"  --greeting-timeout DUR the server's greeting\n"
+"  --command-timeout DUR  each reply\n"
+"\n";
+static const char help_output[] =
 "Output:\n"
 "  --json                 one JSON document (docs/json.md)\n"
 "  --no-transcript        leave the dialog out of the text report\n"
 "  --verbose              whole certificate chain and fingerprints\n"
 "  --color auto|always|never\n"
-"\n"
+"\n";
+static const char help_exit[] =
 "Exit status: 0 pass, 1 finding, 2 usage, 3 could not test, 4 internal.\n";
+
+static void
+cli_common_print_help(const struct cli_common *c)
+{
+	fputs(help_connection, stdout);
+	if (!(c->help_omit & CLI_HELP_AUTH))
+		fputs(help_auth, stdout);
+	fputs(c->help_omit & CLI_HELP_TIME_DEFAULTS ? help_time_own :
+	    help_time, stdout);
+	if (!(c->help_omit & CLI_HELP_OUTPUT))
+		fputs(help_output, stdout);
+	fputs(help_exit, stdout);
+}
 
 void
 cli_common_init(struct cli_common *c, const char *cmd)
@@ -279,7 +307,7 @@ cli_common_parse(struct cli_common *c, int argc, char **argv,
 		if (ch == 'h' || ch == C_HELP) {
 			fputs(usage, stdout);
 			fputs("\n", stdout);
-			fputs(cli_common_help, stdout);
+			cli_common_print_help(c);
 			rc = -1;
 		} else if (ch == '?')
 			rc = cli_usage_error(c->cmd, "unknown or incomplete "

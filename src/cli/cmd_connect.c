@@ -750,6 +750,7 @@ cmd_connect(int argc, char **argv)
 		return EXIT_INTERNAL;
 	}
 	cli_common_init(&c->common, "connect");
+	c->common.help_omit = CLI_HELP_AUTH | CLI_HELP_OUTPUT;
 	c->common.example = "a URL such as smtp://mail.example.org, "
 	    "submission://mail.example.org or imaps://mail.example.org";
 	c->eof_wait_ms = 2000;

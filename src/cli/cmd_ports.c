@@ -40,9 +40,7 @@ static const char ports_usage[] =
 "Default ports: 25 465 587 110 995 143 993 4190 24 2000 10024 10025 783\n"
 "11332-11334 3310 6379 3306 5432 80 443 8080.\n"
 "\n"
-"Time (the defaults of `mailvet ports`; the defaults printed in the shared\n"
-"\"Time:\" section below are those of the session commands and do NOT\n"
-"apply here):\n"
+"Time (the defaults of `mailvet ports`):\n"
 "  --connect-timeout DUR  per port (ports default 3s)\n"
 "  --greeting-timeout DUR each wait for bytes: greeting, EHLO/CAPA answer,\n"
 "                         PING/HEAD answer (ports default 2s; a \"220-\"\n"
@@ -242,6 +240,7 @@ cmd_ports(int argc, char **argv)
 	/* Markers: told apart from a value given on the command line. */
 	c->common.command_timeout_ms = UINT64_MAX;
 	c->common.transcript = 2;
+	c->common.help_omit = CLI_HELP_AUTH | CLI_HELP_TIME_DEFAULTS;
 	c->common.example = "a host name or address, such as "
 	    "mail.example.org or 192.0.2.25";
 	cli_hostname(c->helo, sizeof(c->helo));

@@ -370,6 +370,7 @@ cmd_relay(int argc, char **argv)
 	for (rc = 1; rc < argc; rc++)
 		if (strcmp(argv[rc], "--list") == 0)
 			c->common.no_url = 1;
+	c->common.help_omit = CLI_HELP_TIME_DEFAULTS;
 	c->common.example = "a URL such as smtp://mail.example.org";
 	rc = cli_common_parse(&c->common, argc, argv, relay_options,
 	    relay_usage, relay_option, c);

@@ -206,6 +206,7 @@ cmd_tls(int argc, char **argv)
 	}
 	cm = &c->common;
 	cli_common_init(cm, "tls");
+	cm->help_omit = CLI_HELP_AUTH | CLI_HELP_TIME_DEFAULTS;
 	cm->example = "a URL such as smtp://mail.example.org, or "
 	    "--all-ports mail.example.org";
 	c->pp.warn_days = 30;

@@ -574,7 +574,12 @@ class PortsFake(unittest.TestCase):
         self.assertEqual(h.rc, 0, h)
         self.assertIn("--connect-timeout DUR  per port (ports default 3s)",
                       h.out)
-        self.assertIn("do NOT\napply here", h.out)
+        # The shared section shows no defaults of other commands, and
+        # there is no Authentication section: ports logs in nowhere.
+        self.assertIn("Time (this command's defaults are given above)",
+                      h.out)
+        self.assertNotIn("(default 60s)", h.out)
+        self.assertNotIn("Authentication:", h.out)
 
 
 if __name__ == "__main__":
