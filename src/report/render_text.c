@@ -91,13 +91,6 @@ render_transcript(const struct report *r, const struct render_opts *o,
 	buf_append_str(out, "\n");
 }
 
-/* Server-controlled strings must not drive the user's terminal. */
-static void
-rt_append_safe(struct buf *out, const char *text)
-{
-	text_append_safe(out, text);
-}
-
 void
 rt_line(struct buf *out, const char *label, const char *fmt, ...)
 {
@@ -108,7 +101,7 @@ rt_line(struct buf *out, const char *label, const char *fmt, ...)
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
 	buf_printf(out, "  %-12s ", label);
-	rt_append_safe(out, line);
+	text_append_safe(out, line);
 	buf_append(out, "\n", 1);
 }
 
@@ -216,7 +209,7 @@ report_render_text(const struct report *r, const struct render_opts *o,
 		buf_printf(out, "  %s%-5s%s %-12s ",
 		    col(o, verdict_color(c->verdict)), tag, col(o, C_RESET),
 		    c->name);
-		rt_append_safe(out, c->summary);
+		text_append_safe(out, c->summary);
 		buf_append(out, "\n", 1);
 	}
 	buf_printf(out, "\n%sVerdict: %s%s%s", col(o, C_BOLD),
@@ -225,7 +218,7 @@ report_render_text(const struct report *r, const struct render_opts *o,
 	    "FAIL" : "ERROR (could not test)", col(o, C_RESET));
 	if (r->err.cat != MV_ERR_NONE) {
 		buf_printf(out, " - %s: ", mv_errcat_name(r->err.cat));
-		rt_append_safe(out, r->err.msg);
+		text_append_safe(out, r->err.msg);
 	}
 	return buf_append_str(out, "\n");
 }

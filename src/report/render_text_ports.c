@@ -15,12 +15,6 @@
 #define PORTS_TEXT_ALL_CLOSED 64  /* list closed ports up to this many */
 
 static void
-rtp_safe(struct buf *out, const char *text)
-{
-	text_append_safe(out, text);
-}
-
-static void
 rtp_entry(struct buf *out, const struct ports_entry *e)
 {
 	const char *conv = ports_conventional_name(e->port);
@@ -32,11 +26,11 @@ rtp_entry(struct buf *out, const struct ports_entry *e)
 	    ports_state_name(e->state), e->state == PORTS_STATE_OPEN ?
 	    ports_display_name(e) : "", conv_col);
 	if (e->state != PORTS_STATE_OPEN) {
-		rtp_safe(out, e->why);
+		text_append_safe(out, e->why);
 		buf_append_str(out, "\n");
 		return;
 	}
-	rtp_safe(out, e->detail);
+	text_append_safe(out, e->detail);
 	if (e->service == PORTS_SVC_SMTP || e->service == PORTS_SVC_LMTP ||
 	    e->service == PORTS_SVC_POP3 || e->service == PORTS_SVC_IMAP ||
 	    e->service == PORTS_SVC_SIEVE) {
@@ -62,7 +56,7 @@ rtp_entry(struct buf *out, const struct ports_entry *e)
 		buf_printf(out, "; %s", e->tls_version);
 		if (e->cert_subject[0]) {
 			buf_append_str(out, ", certificate ");
-			rtp_safe(out, e->cert_subject);
+			text_append_safe(out, e->cert_subject);
 		}
 		if (!e->cert_verified)
 			buf_append_str(out, " (not verified)");

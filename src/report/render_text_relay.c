@@ -14,12 +14,6 @@
 #include <stdio.h>
 #include <string.h>
 
-static void
-safe(struct buf *out, const char *text)
-{
-	text_append_safe(out, text);
-}
-
 static const char *
 tag(enum verdict v)
 {
@@ -50,7 +44,7 @@ reply(struct buf *out, const struct relay_reply *rp)
 	buf_printf(out, "%d", rp->code);
 	if (rp->text[0]) {
 		buf_append_str(out, " ");
-		safe(out, rp->text);
+		text_append_safe(out, rp->text);
 	}
 }
 
@@ -99,7 +93,7 @@ transcript(struct buf *out, const struct transcript *tr, const char *title)
 
 		buf_printf(out, "        %8.1f ms %s ", (double)e->t_us /
 		    1000.0, t);
-		safe(out, e->text);
+		text_append_safe(out, e->text);
 		buf_append_str(out, "\n");
 	}
 }
@@ -119,9 +113,9 @@ attempts(const struct relay_report *rr, const struct render_opts *o,
 		buf_printf(out, "  %s: %s\n", a->id, a->description);
 		if (a->outcome != RELAY_OUT_SKIPPED || a->rcpt[0]) {
 			buf_append_str(out, "      MAIL FROM:<");
-			safe(out, a->mail_from);
+			text_append_safe(out, a->mail_from);
 			buf_append_str(out, ">\n      RCPT TO:<");
-			safe(out, a->rcpt);
+			text_append_safe(out, a->rcpt);
 			buf_append_str(out, ">\n");
 		}
 		for (vi = 0; vi < rr->nvantage; vi++) {
@@ -132,7 +126,7 @@ attempts(const struct relay_report *rr, const struct render_opts *o,
 			    tag(r->verdict), relay_outcome_name(r->outcome));
 			if (r->outcome == RELAY_OUT_SKIPPED ||
 			    r->outcome == RELAY_OUT_ERROR)
-				safe(out, r->note);
+				text_append_safe(out, r->note);
 			else
 				reply(out, deciding_reply(r));
 			buf_append_str(out, "\n");
@@ -140,7 +134,7 @@ attempts(const struct relay_report *rr, const struct render_opts *o,
 			    r->outcome != RELAY_OUT_SKIPPED &&
 			    r->outcome != RELAY_OUT_ERROR) {
 				buf_append_str(out, "        ");
-				safe(out, r->note);
+				text_append_safe(out, r->note);
 				buf_append_str(out, "\n");
 			}
 			if (o->verbose) {
@@ -161,7 +155,7 @@ rt_relay(const struct report *rep, const struct render_opts *o,
 
 	if (rr->ehlo_name[0] || rr->banner[0]) {
 		buf_printf(out, "  %-12s ", "Server");
-		safe(out, rr->banner);
+		text_append_safe(out, rr->banner);
 		buf_append_str(out, "\n");
 	}
 	buf_printf(out, "  %-12s %s (%s); foreign %s; IP literal %s\n",
